@@ -3,6 +3,8 @@
 #
 # Installs (each step is skipped when already present):
 #   - rustfmt and clippy through rustup, if missing;
+#   - the interop peers, by scripts/install-test-deps.sh: npm packages in interop/node_modules,
+#     PyPI packages in .test-deps/venv (see that script for the list);
 # Then: cargo fmt --check, cargo clippy -D warnings, cargo test for the whole workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +13,11 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "toolchain components"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+step "test peers (npm engine.io / engine.io-client, PyPI python-engineio)"
+bash scripts/install-test-deps.sh
+# Interop tests fail (instead of skipping) when a peer is missing.
+export EIO_INTEROP=require
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

@@ -30,18 +30,25 @@
 //! ```
 #![deny(missing_docs)]
 
+mod encoded;
 mod error;
 mod handshake;
 mod packet;
 mod payload;
+mod reason;
+pub mod server;
 mod sid;
 mod transport;
 mod ws;
 
+pub use encoded::EncodedPacket;
 pub use error::DecodeError;
 pub use handshake::Handshake;
 pub use packet::{Message, PROBE, Packet, PacketType};
-pub use payload::{PayloadEncoder, PayloadLimits, RECORD_SEPARATOR, decode_payload, encode_payload};
+pub use payload::{
+    PayloadEncoder, PayloadLimits, RECORD_SEPARATOR, decode_payload, encode_payload,
+};
+pub use reason::DisconnectReason;
 pub use sid::{InvalidSid, SID_LEN, Sid};
 pub use transport::{Transport, UnknownTransport};
 pub use ws::Frame;

@@ -398,7 +398,8 @@ impl Packet {
         if first == 'b' {
             return decode_base64(data).map(|bytes| Self::Message(Message::Binary(bytes)));
         }
-        let packet_type = PacketType::from_char(first).ok_or(DecodeError::UnknownPacketType(first))?;
+        let packet_type =
+            PacketType::from_char(first).ok_or(DecodeError::UnknownPacketType(first))?;
         Ok(match packet_type {
             PacketType::Open => Self::Open(Handshake::from_json(data)?),
             PacketType::Ping => Self::Ping(data.to_owned()),

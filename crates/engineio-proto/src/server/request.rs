@@ -1,0 +1,431 @@
+//! Routing of an engine.io HTTP request: handshake, poll, post or upgrade.
+//!
+//! [`route`] looks only at the method, the query string and whether the
+//! request asks for a WebSocket upgrade, and either says what the request is
+//! or gives the exact error to answer with (status, code and message of the
+//! Node server's `{"code":N,"message":"..."}` bodies).
+
+use std::fmt;
+
+use crate::sid::Sid;
+use crate::transport::Transport;
+
+/// The error codes of the Node server's JSON error bodies.
+///
+/// # Examples
+///
+/// ```
+/// use engineio_proto::server::ErrorCode;
+///
+/// assert_eq!(ErrorCode::UnknownSid as u8, 1);
+/// assert_eq!(ErrorCode::UnknownSid.message(), "Session ID unknown");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// `0`: the `transport` parameter is missing, unknown or disabled.
+    TransportUnknown = 0,
+    /// `1`: the `sid` is not a live session.
+    UnknownSid = 1,
+    /// `2`: a handshake with a method other than GET.
+    BadHandshakeMethod = 2,
+    /// `3`: a request that makes no sense in the session's state.
+    BadRequest = 3,
+    /// `4`: the handshake was refused by the `allow_request` hook.
+    Forbidden = 4,
+    /// `5`: `EIO` is missing or not `4`.
+    UnsupportedProtocolVersion = 5,
+}
+
+impl ErrorCode {
+    /// The Node server's message for the code.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio_proto::server::ErrorCode;
+    /// assert_eq!(ErrorCode::TransportUnknown.message(), "Transport unknown");
+    /// ```
+    pub const fn message(self) -> &'static str {
+        match self {
+            Self::TransportUnknown => "Transport unknown",
+            Self::UnknownSid => "Session ID unknown",
+            Self::BadHandshakeMethod => "Bad handshake method",
+            Self::BadRequest => "Bad request",
+            Self::Forbidden => "Forbidden",
+            Self::UnsupportedProtocolVersion => "Unsupported protocol version",
+        }
+    }
+
+    /// The HTTP status that goes with the code (403 for `Forbidden`, else 400).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio_proto::server::ErrorCode;
+    /// assert_eq!(ErrorCode::Forbidden.status(), 403);
+    /// ```
+    pub const fn status(self) -> u16 {
+        match self {
+            Self::Forbidden => 403,
+            _ => 400,
+        }
+    }
+}
+
+/// An error answer: an HTTP status and a JSON body `{"code":N,"message":"..."}`.
+///
+/// The message says what was wrong; it starts with the Node server's text for
+/// the code, so clients that match on it keep working.
+///
+/// # Examples
+///
+/// ```
+/// use engineio_proto::server::{ErrorCode, HttpError};
+///
+/// let err = HttpError::new(ErrorCode::BadRequest, "no WebSocket upgrade header");
+/// assert_eq!(err.status, 400);
+/// assert_eq!(err.json_body(), r#"{"code":3,"message":"Bad request: no WebSocket upgrade header"}"#);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpError {
+    /// The HTTP status.
+    pub status: u16,
+    /// The engine.io error code.
+    pub code: ErrorCode,
+    /// The message for the body.
+    pub message: String,
+}
+
+impl HttpError {
+    /// An error with the code's status and message, followed by `detail`
+    /// when it is not empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio_proto::server::{ErrorCode, HttpError};
+    /// assert_eq!(HttpError::new(ErrorCode::UnknownSid, "").message, "Session ID unknown");
+    /// ```
+    pub fn new(code: ErrorCode, detail: &str) -> Self {
+        let message = if detail.is_empty() {
+            code.message().to_owned()
+        } else {
+            format!("{}: {detail}", code.message())
+        };
+        Self {
+            status: code.status(),
+            code,
+            message,
+        }
+    }
+
+    /// The JSON body.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio_proto::server::{ErrorCode, HttpError};
+    /// assert_eq!(
+    ///     HttpError::new(ErrorCode::TransportUnknown, "").json_body(),
+    ///     r#"{"code":0,"message":"Transport unknown"}"#
+    /// );
+    /// ```
+    pub fn json_body(&self) -> String {
+        serde_json::json!({ "code": self.code as u8, "message": self.message }).to_string()
+    }
+}
+
+impl fmt::Display for HttpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status, self.message)
+    }
+}
+
+impl std::error::Error for HttpError {}
+
+/// What an engine.io request is.
+///
+/// # Examples
+///
+/// ```
+/// use engineio_proto::{Sid, Transport};
+/// use engineio_proto::server::{Route, route};
+///
+/// let all = [Transport::Polling, Transport::WebSocket];
+/// assert_eq!(
+///     route("GET", "EIO=4&transport=polling&t=Nx1", false, &all),
+///     Ok(Route::Handshake(Transport::Polling))
+/// );
+/// let sid = Sid::generate();
+/// assert_eq!(
+///     route("POST", &format!("EIO=4&transport=polling&sid={sid}"), false, &all),
+///     Ok(Route::Post(sid))
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// A CORS preflight (`OPTIONS`).
+    Preflight,
+    /// A new session over the given transport.
+    Handshake(Transport),
+    /// A long-polling `GET` of a session.
+    Poll(Sid),
+    /// A long-polling `POST` of a session.
+    Post(Sid),
+    /// A WebSocket that upgrades a polling session.
+    Upgrade(Sid),
+}
+
+/// The engine.io query parameters we act on.
+#[derive(Debug, Default)]
+struct Query<'a> {
+    eio: Option<std::borrow::Cow<'a, str>>,
+    transport: Option<std::borrow::Cow<'a, str>>,
+    sid: Option<std::borrow::Cow<'a, str>>,
+    jsonp: bool,
+}
+
+fn parse_query(query: &str) -> Query<'_> {
+    let mut parsed = Query::default();
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        match &*key {
+            "EIO" => parsed.eio = Some(value),
+            "transport" => parsed.transport = Some(value),
+            "sid" => parsed.sid = Some(value),
+            "j" => parsed.jsonp = true,
+            _ => {}
+        }
+    }
+    parsed
+}
+
+/// Routes a request to the engine.io path.
+///
+/// `method` is the HTTP method, `query` the raw query string (without `?`),
+/// `websocket_upgrade` whether the request carries `Upgrade: websocket`, and
+/// `transports` the transports the server has enabled.
+///
+/// Checks, in order: the transport (code 0), the protocol version (code 5),
+/// JSONP (unsupported, code 3), the method (405 for anything but GET, POST
+/// and OPTIONS; code 2 for a handshake that is not a GET), then the shape of
+/// the request (code 3) and the session id's syntax (code 1). Whether the
+/// session exists is for the caller to check.
+///
+/// # Errors
+///
+/// The [`HttpError`] to answer with.
+///
+/// # Examples
+///
+/// ```
+/// use engineio_proto::Transport;
+/// use engineio_proto::server::{ErrorCode, route};
+///
+/// let all = [Transport::Polling, Transport::WebSocket];
+/// let err = route("GET", "EIO=3&transport=polling", false, &all).unwrap_err();
+/// assert_eq!(err.code, ErrorCode::UnsupportedProtocolVersion);
+/// let err = route("GET", "EIO=4&transport=websocket", false, &all).unwrap_err();
+/// assert_eq!(err.code, ErrorCode::BadRequest);
+/// ```
+pub fn route(
+    method: &str,
+    query: &str,
+    websocket_upgrade: bool,
+    transports: &[Transport],
+) -> Result<Route, HttpError> {
+    let query = parse_query(query);
+    let transport = match query.transport.as_deref().map(str::parse::<Transport>) {
+        Some(Ok(transport)) if transports.contains(&transport) => transport,
+        Some(Ok(transport)) => {
+            return Err(HttpError::new(
+                ErrorCode::TransportUnknown,
+                &format!("{transport} is disabled on this server"),
+            ));
+        }
+        Some(Err(err)) => {
+            return Err(HttpError::new(
+                ErrorCode::TransportUnknown,
+                &err.to_string(),
+            ));
+        }
+        None => {
+            return Err(HttpError::new(
+                ErrorCode::TransportUnknown,
+                "missing transport parameter",
+            ));
+        }
+    };
+    match query.eio.as_deref() {
+        Some("4") => {}
+        Some(other) => {
+            return Err(HttpError::new(
+                ErrorCode::UnsupportedProtocolVersion,
+                &format!("EIO={other}, this server speaks EIO=4 only"),
+            ));
+        }
+        None => {
+            return Err(HttpError::new(
+                ErrorCode::UnsupportedProtocolVersion,
+                "missing EIO parameter (this server speaks EIO=4)",
+            ));
+        }
+    }
+    if query.jsonp {
+        return Err(HttpError::new(
+            ErrorCode::BadRequest,
+            "JSONP polling (the j parameter) is not supported",
+        ));
+    }
+    match method {
+        "OPTIONS" => return Ok(Route::Preflight),
+        "GET" | "POST" => {}
+        _ => return Err(method_not_allowed(method)),
+    }
+    let Some(sid) = query.sid else {
+        return match (method, transport, websocket_upgrade) {
+            ("GET", Transport::Polling, _) => Ok(Route::Handshake(Transport::Polling)),
+            ("GET", Transport::WebSocket, true) => Ok(Route::Handshake(Transport::WebSocket)),
+            ("GET", Transport::WebSocket, false) => Err(HttpError::new(
+                ErrorCode::BadRequest,
+                "transport=websocket without a WebSocket upgrade",
+            )),
+            _ => Err(HttpError::new(
+                ErrorCode::BadHandshakeMethod,
+                &format!("a handshake must be a GET, not a {method}"),
+            )),
+        };
+    };
+    let sid: Sid = sid
+        .parse()
+        .map_err(|_| HttpError::new(ErrorCode::UnknownSid, ""))?;
+    match (method, transport, websocket_upgrade) {
+        ("GET", Transport::Polling, _) => Ok(Route::Poll(sid)),
+        ("POST", Transport::Polling, _) => Ok(Route::Post(sid)),
+        ("GET", Transport::WebSocket, true) => Ok(Route::Upgrade(sid)),
+        ("GET", Transport::WebSocket, false) => Err(HttpError::new(
+            ErrorCode::BadRequest,
+            "transport=websocket without a WebSocket upgrade",
+        )),
+        _ => Err(HttpError::new(
+            ErrorCode::BadRequest,
+            "messages over WebSocket go in frames, not POSTs",
+        )),
+    }
+}
+
+/// The 405 answer for a method the engine.io endpoint does not serve.
+fn method_not_allowed(method: &str) -> HttpError {
+    HttpError {
+        status: 405,
+        code: ErrorCode::BadRequest,
+        message: format!("Method Not Allowed: {method} (use GET, POST or OPTIONS)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [Transport; 2] = [Transport::Polling, Transport::WebSocket];
+
+    fn code(method: &str, query: &str, ws: bool) -> (u16, ErrorCode) {
+        let err = route(method, query, ws, &ALL).unwrap_err();
+        (err.status, err.code)
+    }
+
+    #[test]
+    fn handshakes() {
+        assert_eq!(
+            route("GET", "EIO=4&transport=websocket", true, &ALL),
+            Ok(Route::Handshake(Transport::WebSocket))
+        );
+        assert_eq!(
+            route("OPTIONS", "EIO=4&transport=polling", false, &ALL),
+            Ok(Route::Preflight)
+        );
+    }
+
+    #[test]
+    fn session_requests() {
+        let sid = Sid::generate();
+        let q = |t: &str| format!("EIO=4&transport={t}&sid={sid}&t=abc");
+        assert_eq!(
+            route("GET", &q("polling"), false, &ALL),
+            Ok(Route::Poll(sid))
+        );
+        assert_eq!(
+            route("GET", &q("websocket"), true, &ALL),
+            Ok(Route::Upgrade(sid))
+        );
+        assert_eq!(
+            route("POST", &q("polling"), false, &ALL),
+            Ok(Route::Post(sid))
+        );
+    }
+
+    #[test]
+    fn errors_carry_node_codes() {
+        use ErrorCode::*;
+        assert_eq!(code("GET", "EIO=4", false), (400, TransportUnknown));
+        assert_eq!(
+            code("GET", "EIO=4&transport=abc", false),
+            (400, TransportUnknown)
+        );
+        assert_eq!(
+            code("GET", "EIO=4&transport=__proto__", false),
+            (400, TransportUnknown)
+        );
+        assert_eq!(
+            code("GET", "transport=polling", false),
+            (400, UnsupportedProtocolVersion)
+        );
+        assert_eq!(
+            code("GET", "EIO=3&transport=polling", false),
+            (400, UnsupportedProtocolVersion)
+        );
+        assert_eq!(
+            code("GET", "EIO=abc&transport=polling", false),
+            (400, UnsupportedProtocolVersion)
+        );
+        assert_eq!(
+            code("POST", "EIO=4&transport=polling", false),
+            (400, BadHandshakeMethod)
+        );
+        assert_eq!(
+            code("GET", "EIO=4&transport=websocket", false),
+            (400, BadRequest)
+        );
+        assert_eq!(
+            code("GET", "EIO=4&transport=polling&sid=nope", false),
+            (400, UnknownSid)
+        );
+        assert_eq!(
+            code("PUT", "EIO=4&transport=polling", false),
+            (405, BadRequest)
+        );
+        assert_eq!(
+            code("DELETE", "EIO=4&transport=polling&sid=x", false),
+            (405, BadRequest)
+        );
+        assert_eq!(
+            code("GET", "EIO=4&transport=polling&j=0", false),
+            (400, BadRequest)
+        );
+    }
+
+    #[test]
+    fn disabled_transport_is_unknown() {
+        let err = route(
+            "GET",
+            "EIO=4&transport=websocket",
+            true,
+            &[Transport::Polling],
+        )
+        .unwrap_err();
+        assert_eq!(err.code, ErrorCode::TransportUnknown);
+        assert_eq!(
+            err.message,
+            "Transport unknown: websocket is disabled on this server"
+        );
+    }
+}

@@ -1,0 +1,20 @@
+//! Engine.IO v4 server and clients on tokio and hyper.
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `server` | yes | [`server`]: the server, standalone or as a tower `Service`/`Layer` |
+//! | `client` | yes | [`client`]: the async client |
+//! | `blocking` | yes | the blocking client, a facade over the async one |
+//! | `tls` | yes | `https://` and `wss://` for the clients, through rustls |
+//!
+//! The protocol itself (packets, payloads, handshake, session state) lives in
+//! the sans-I/O crate [`engineio_proto`], re-exported here as [`proto`].
+#![deny(missing_docs)]
+
+pub use engineio_proto as proto;
+pub use engineio_proto::{Message, Sid, Transport};
+
+#[cfg(feature = "client")]
+pub mod client;
+#[cfg(feature = "server")]
+pub mod server;
