@@ -1,1 +1,47 @@
-//! The Engine.IO server (in progress).
+//! The Engine.IO server: long-polling, WebSocket, the upgrade between them,
+//! the heartbeat, and every option of python-engineio's `Server`.
+//!
+//! Build a [`Server`] with [`Server::builder`], then serve it:
+//!
+//! - standalone: [`Server::listen`] or [`Server::serve`];
+//! - inside hyper, tower or axum: [`Server::into_service`] and
+//!   [`Server::layer`] ([`EngineIoService`], [`EngineIoLayer`]), which hand
+//!   every request outside the engine.io path to the inner service.
+//!
+//! The protocol decisions (routing, heartbeat, polls, upgrade, close) are
+//! made by the sans-I/O [`engineio_proto::server`] module; this module moves
+//! the bytes and runs the handlers.
+//!
+//! # Differences from python-engineio, on purpose
+//!
+//! - Errors are answered with the Node server's `{"code":N,"message":"..."}`
+//!   JSON bodies, and every message says what was wrong.
+//! - A POST with more packets than allowed is refused with 400 instead of
+//!   being silently dropped; poll responses are capped at 16 packets so
+//!   python-engineio's client can read them.
+//! - [`Server::disconnect`] never blocks.
+//! - A disabled transport is never advertised as an upgrade.
+//! - Sub-second ping intervals are advertised exactly.
+//! - Overlapping long polls close the session, as the Node server does.
+//! - Compression honours `Accept-Encoding` q-values.
+//! - JSONP polling is not supported (400).
+
+mod compress;
+mod config;
+mod cookie;
+mod cors;
+mod engine;
+mod handlers;
+mod http;
+mod listen;
+mod service;
+mod socket;
+mod ws;
+
+pub use config::ServerConfig;
+pub use cookie::{CookieConfig, SameSite};
+pub use cors::CorsPolicy;
+pub use engine::{SendError, Server, ServerBuilder};
+pub use handlers::{ConnectRequest, Rejection};
+pub use service::{EngineIoLayer, EngineIoService, NotFound, ResponseFuture};
+pub use socket::Socket;

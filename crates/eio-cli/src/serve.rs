@@ -1,0 +1,99 @@
+//! `eio serve`: an echo server that sends every message back to its sender.
+
+use std::time::Duration;
+
+use clap::Args;
+use engineio::Transport;
+use engineio::server::{CorsPolicy, Server, ServerConfig};
+
+/// Options of `eio serve`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// The port to listen on.
+    #[arg(long, short, default_value_t = 5000)]
+    port: u16,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Milliseconds between pings.
+    #[arg(long, value_name = "MS", default_value_t = 25_000)]
+    ping_interval: u64,
+    /// Milliseconds the client has to answer a ping.
+    #[arg(long, value_name = "MS", default_value_t = 20_000)]
+    ping_timeout: u64,
+    /// The most bytes in one POST body or WebSocket message.
+    #[arg(long, value_name = "BYTES", default_value_t = 1_000_000)]
+    max_payload: usize,
+    /// The transports to accept, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "polling,websocket", value_parser = parse_transport)]
+    transports: Vec<Transport>,
+    /// An origin allowed to connect from a browser, or `*` for any; may be
+    /// repeated. Without it only same-origin pages may connect.
+    #[arg(long, value_name = "ORIGIN|*")]
+    cors: Vec<String>,
+    /// The engine.io path.
+    #[arg(long, default_value = "/engine.io/")]
+    path: String,
+}
+
+fn parse_transport(name: &str) -> Result<Transport, String> {
+    name.trim()
+        .parse()
+        .map_err(|err: engineio::proto::UnknownTransport| err.to_string())
+}
+
+/// Runs the echo server until Ctrl-C.
+pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
+    let cors = if args.cors.iter().any(|origin| origin == "*") {
+        CorsPolicy::Any
+    } else if args.cors.is_empty() {
+        CorsPolicy::SameOrigin
+    } else {
+        CorsPolicy::list(args.cors.clone())
+    };
+    let config = ServerConfig::default()
+        .ping_interval(Duration::from_millis(args.ping_interval))
+        .ping_timeout(Duration::from_millis(args.ping_timeout))
+        .max_http_buffer_size(args.max_payload)
+        .transports(args.transports.clone())
+        .cors(cors)
+        .path(&args.path);
+    let server = Server::builder()
+        .config(config)
+        .on_connect(|socket, request| {
+            let peer = request.peer_addr.map(|a| a.to_string()).unwrap_or_default();
+            println!("connect    {} {} {peer}", socket.sid(), request.transport);
+            Ok(())
+        })
+        .on_message(|socket, message| {
+            if let Err(err) = socket.send(message) {
+                eprintln!("echo to {} failed: {err}", socket.sid());
+            }
+        })
+        .on_disconnect(|socket, reason| println!("disconnect {} {reason}", socket.sid()))
+        .build();
+    let addr = format!("{}:{}", args.host, args.port);
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|err| format!("cannot listen on {addr}: {err}"))?;
+    let local = listener.local_addr().map_err(|err| err.to_string())?;
+    println!(
+        "eio echo server on http://{local}{} (transports: {}; Ctrl-C stops)",
+        server.config().engineio_path(),
+        args.transports
+            .iter()
+            .map(|t| t.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let serving = server.clone();
+    let task = tokio::spawn(async move { serving.serve(listener).await });
+    let _ = tokio::signal::ctrl_c().await;
+    println!(
+        "shutting down: closing {} session(s)",
+        server.session_count()
+    );
+    server.shutdown().await;
+    let _ = task.await;
+    Ok(())
+}

@@ -1,0 +1,443 @@
+//! The server's options, with python-engineio's defaults.
+
+use std::time::Duration;
+
+use engineio_proto::Transport;
+use engineio_proto::server::SessionConfig;
+
+use super::cookie::CookieConfig;
+use super::cors::CorsPolicy;
+
+/// Every option of the server. Build it with [`ServerConfig::default`] and
+/// the by-value setters.
+///
+/// | option | default | python-engineio name |
+/// |---|---|---|
+/// | [`ping_interval`](Self::ping_interval) | 25 s | `ping_interval` |
+/// | [`ping_grace`](Self::ping_grace) | 0 | second item of the `ping_interval` tuple |
+/// | [`ping_timeout`](Self::ping_timeout) | 20 s | `ping_timeout` |
+/// | [`max_http_buffer_size`](Self::max_http_buffer_size) | 1,000,000 bytes | `max_http_buffer_size` |
+/// | [`allow_upgrades`](Self::allow_upgrades) | true | `allow_upgrades` |
+/// | [`transports`](Self::transports) | polling, websocket | `transports` |
+/// | [`http_compression`](Self::http_compression) | true | `http_compression` |
+/// | [`compression_threshold`](Self::compression_threshold) | 1024 bytes | `compression_threshold` |
+/// | [`cookie`](Self::cookie) | none | `cookie` |
+/// | [`cors`](Self::cors) | same origin | `cors_allowed_origins` |
+/// | [`cors_credentials`](Self::cors_credentials) | true | `cors_credentials` |
+/// | [`upgrade_timeout`](Self::upgrade_timeout) | 10 s | (Node's `upgradeTimeout`) |
+/// | [`path`](Self::path) | `/engine.io/` | `engineio_path` |
+/// | [`max_queue`](Self::max_queue) | 1024 packets | (none: unbounded) |
+/// | [`max_poll_packets`](Self::max_poll_packets) | 16 | (none) |
+/// | [`max_payload_packets`](Self::max_payload_packets) | 100,000 | `Payload.max_decode_packets` (16) |
+/// | [`close_timeout`](Self::close_timeout) | 30 s | (Node's `closeTimeout`) |
+/// | [`ws_read_buffer_size`](Self::ws_read_buffer_size) | 4 KiB | (none) |
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use engineio::server::{CorsPolicy, ServerConfig};
+///
+/// let config = ServerConfig::default()
+///     .ping_interval(Duration::from_millis(300))
+///     .ping_timeout(Duration::from_millis(200))
+///     .cors(CorsPolicy::Any);
+/// assert_eq!(config.advertised_ping_interval(), Duration::from_millis(300));
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ServerConfig {
+    pub(crate) ping_interval: Duration,
+    pub(crate) ping_grace: Duration,
+    pub(crate) ping_timeout: Duration,
+    pub(crate) max_http_buffer_size: usize,
+    pub(crate) allow_upgrades: bool,
+    pub(crate) transports: Vec<Transport>,
+    pub(crate) http_compression: bool,
+    pub(crate) compression_threshold: usize,
+    pub(crate) cookie: Option<CookieConfig>,
+    pub(crate) cors: CorsPolicy,
+    pub(crate) cors_credentials: bool,
+    pub(crate) upgrade_timeout: Duration,
+    pub(crate) path: String,
+    pub(crate) max_queue: usize,
+    pub(crate) max_poll_packets: usize,
+    pub(crate) max_payload_packets: usize,
+    pub(crate) close_timeout: Duration,
+    pub(crate) ws_read_buffer_size: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            ping_interval: Duration::from_secs(25),
+            ping_grace: Duration::ZERO,
+            ping_timeout: Duration::from_secs(20),
+            max_http_buffer_size: 1_000_000,
+            allow_upgrades: true,
+            transports: vec![Transport::Polling, Transport::WebSocket],
+            http_compression: true,
+            compression_threshold: 1024,
+            cookie: None,
+            cors: CorsPolicy::SameOrigin,
+            cors_credentials: true,
+            upgrade_timeout: Duration::from_secs(10),
+            path: "/engine.io/".to_owned(),
+            max_queue: 1024,
+            max_poll_packets: 16,
+            max_payload_packets: 100_000,
+            close_timeout: Duration::from_secs(30),
+            ws_read_buffer_size: 4096,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Time between a pong and the next ping (default 25 s).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use engineio::server::ServerConfig;
+    /// let config = ServerConfig::default().ping_interval(Duration::from_millis(500));
+    /// assert_eq!(config.advertised_ping_interval(), Duration::from_millis(500));
+    /// ```
+    pub fn ping_interval(mut self, interval: Duration) -> Self {
+        self.ping_interval = interval;
+        self
+    }
+
+    /// Extra time added to the interval the handshake advertises (not to the
+    /// interval the server pings at), so clients with slow timers do not give
+    /// up too early. python-engineio's `ping_interval=(interval, grace)`;
+    /// unlike it, sub-second values are not truncated.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use engineio::server::ServerConfig;
+    /// let config = ServerConfig::default()
+    ///     .ping_interval(Duration::from_millis(500))
+    ///     .ping_grace(Duration::from_millis(250));
+    /// assert_eq!(config.advertised_ping_interval(), Duration::from_millis(750));
+    /// ```
+    pub fn ping_grace(mut self, grace: Duration) -> Self {
+        self.ping_grace = grace;
+        self
+    }
+
+    /// Time the client has to answer a ping (default 20 s).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use engineio::server::ServerConfig;
+    /// let config = ServerConfig::default().ping_timeout(Duration::from_secs(5));
+    /// # let _ = config;
+    /// ```
+    pub fn ping_timeout(mut self, timeout: Duration) -> Self {
+        self.ping_timeout = timeout;
+        self
+    }
+
+    /// The most bytes in one POST body or WebSocket message, and the
+    /// `maxPayload` the handshake advertises (default 1,000,000). A larger
+    /// POST gets 413; a larger WebSocket message closes the session.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::server::ServerConfig;
+    /// let config = ServerConfig::default().max_http_buffer_size(64 * 1024);
+    /// # let _ = config;
+    /// ```
+    pub fn max_http_buffer_size(mut self, bytes: usize) -> Self {
+        self.max_http_buffer_size = bytes;
+        self
+    }
+
+    /// Whether polling sessions may upgrade to WebSocket (default true).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::server::ServerConfig;
+    /// let config = ServerConfig::default().allow_upgrades(false);
+    /// # let _ = config;
+    /// ```
+    pub fn allow_upgrades(mut self, allow: bool) -> Self {
+        self.allow_upgrades = allow;
+        self
+    }
+
+    /// The transports clients may use (default both). The handshake never
+    /// offers an upgrade to a disabled transport (python-engineio does).
+    ///
+    /// # Panics
+    ///
+    /// Panics if `transports` is empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::{Transport, server::ServerConfig};
+    /// let config = ServerConfig::default().transports([Transport::WebSocket]);
+    /// # let _ = config;
+    /// ```
+    pub fn transports(mut self, transports: impl IntoIterator<Item = Transport>) -> Self {
+        let mut list: Vec<Transport> = transports.into_iter().collect();
+        list.sort();
+        list.dedup();
+        assert!(!list.is_empty(), "a server needs at least one transport");
+        self.transports = list;
+        self
+    }
+
+    /// Whether polling responses are compressed (gzip or deflate, as the
+    /// client's `Accept-Encoding` prefers; default true).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::server::ServerConfig;
+    /// let config = ServerConfig::default().http_compression(false);
+    /// # let _ = config;
+    /// ```
+    pub fn http_compression(mut self, enabled: bool) -> Self {
+        self.http_compression = enabled;
+        self
+    }
+
+    /// The smallest response body that gets compressed (default 1024 bytes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::server::ServerConfig;
+    /// let config = ServerConfig::default().compression_threshold(4096);
+    /// # let _ = config;
+    /// ```
+    pub fn compression_threshold(mut self, bytes: usize) -> Self {
+        self.compression_threshold = bytes;
+        self
+    }
+
+    /// A cookie holding the session id, set on the handshake response, for
+    /// sticky load balancers (default none).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::server::{CookieConfig, ServerConfig};
+    /// let config = ServerConfig::default().cookie(CookieConfig::new("io").http_only(true));
+    /// # let _ = config;
+    /// ```
+    pub fn cookie(mut self, cookie: CookieConfig) -> Self {
+        self.cookie = Some(cookie);
+        self
+    }
+
+    /// Which `Origin`s may connect (default: the server's own origin only).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::server::{CorsPolicy, ServerConfig};
+    /// let config = ServerConfig::default().cors(CorsPolicy::list(["https://example.com"]));
+    /// # let _ = config;
+    /// ```
+    pub fn cors(mut self, policy: CorsPolicy) -> Self {
+        self.cors = policy;
+        self
+    }
+
+    /// Whether responses to allowed origins carry
+    /// `Access-Control-Allow-Credentials: true` (default true).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::server::ServerConfig;
+    /// let config = ServerConfig::default().cors_credentials(false);
+    /// # let _ = config;
+    /// ```
+    pub fn cors_credentials(mut self, enabled: bool) -> Self {
+        self.cors_credentials = enabled;
+        self
+    }
+
+    /// How long an upgrade may take from the WebSocket's opening to the `5`
+    /// packet (default 10 s). A slower one is dropped with its WebSocket; the
+    /// session goes on over polling.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use engineio::server::ServerConfig;
+    /// let config = ServerConfig::default().upgrade_timeout(Duration::from_secs(3));
+    /// # let _ = config;
+    /// ```
+    pub fn upgrade_timeout(mut self, timeout: Duration) -> Self {
+        self.upgrade_timeout = timeout;
+        self
+    }
+
+    /// The engine.io path (default `/engine.io/`); a missing leading or
+    /// trailing slash is added. Requests to the path with or without its
+    /// trailing slash are served.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::server::ServerConfig;
+    /// let config = ServerConfig::default().path("socket.io");
+    /// assert_eq!(config.engineio_path(), "/socket.io/");
+    /// ```
+    pub fn path(mut self, path: impl AsRef<str>) -> Self {
+        let trimmed = path.as_ref().trim_matches('/');
+        self.path = if trimmed.is_empty() {
+            "/".to_owned()
+        } else {
+            format!("/{trimmed}/")
+        };
+        self
+    }
+
+    /// The most application packets queued for one client (default 1024).
+    /// Sending to a client whose queue is full fails with
+    /// [`SendError::QueueFull`](super::SendError::QueueFull) rather than
+    /// growing memory without bound.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::server::ServerConfig;
+    /// let config = ServerConfig::default().max_queue(10_000);
+    /// # let _ = config;
+    /// ```
+    pub fn max_queue(mut self, packets: usize) -> Self {
+        self.max_queue = packets;
+        self
+    }
+
+    /// The most packets in one long-polling response (default 16, because
+    /// python-engineio's client silently drops payloads of more than 16
+    /// packets). The rest waits for the next poll; nothing is lost.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::server::ServerConfig;
+    /// let config = ServerConfig::default().max_poll_packets(64);
+    /// # let _ = config;
+    /// ```
+    pub fn max_poll_packets(mut self, packets: usize) -> Self {
+        self.max_poll_packets = packets.max(1);
+        self
+    }
+
+    /// The most packets accepted in one POST body (default 100,000). A POST
+    /// with more is answered 400 and closes the session: nothing is silently
+    /// dropped, unlike python-engineio's 16-packet limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::server::ServerConfig;
+    /// let config = ServerConfig::default().max_payload_packets(1000);
+    /// # let _ = config;
+    /// ```
+    pub fn max_payload_packets(mut self, packets: usize) -> Self {
+        self.max_payload_packets = packets.max(1);
+        self
+    }
+
+    /// How long a session closed by the server waits for the client's next
+    /// poll to deliver the close packet (default 30 s).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use engineio::server::ServerConfig;
+    /// let config = ServerConfig::default().close_timeout(Duration::from_secs(5));
+    /// # let _ = config;
+    /// ```
+    pub fn close_timeout(mut self, timeout: Duration) -> Self {
+        self.close_timeout = timeout;
+        self
+    }
+
+    /// The read buffer of each WebSocket (default 4 KiB; tungstenite's own
+    /// default of 128 KiB per connection is what made engineioxide heavy).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::server::ServerConfig;
+    /// let config = ServerConfig::default().ws_read_buffer_size(8192);
+    /// # let _ = config;
+    /// ```
+    pub fn ws_read_buffer_size(mut self, bytes: usize) -> Self {
+        self.ws_read_buffer_size = bytes.max(256);
+        self
+    }
+
+    /// The ping interval the handshake advertises: interval plus grace.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use engineio::server::ServerConfig;
+    /// assert_eq!(ServerConfig::default().advertised_ping_interval(), Duration::from_secs(25));
+    /// ```
+    pub fn advertised_ping_interval(&self) -> Duration {
+        self.ping_interval + self.ping_grace
+    }
+
+    /// The normalised engine.io path, with leading and trailing slashes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::server::ServerConfig;
+    /// assert_eq!(ServerConfig::default().engineio_path(), "/engine.io/");
+    /// ```
+    pub fn engineio_path(&self) -> &str {
+        &self.path
+    }
+
+    /// The settings of each session's state machine.
+    pub(crate) fn session_config(&self) -> SessionConfig {
+        SessionConfig {
+            ping_interval: self.ping_interval,
+            ping_timeout: self.ping_timeout,
+            max_poll_bytes: self.max_http_buffer_size,
+            max_poll_packets: self.max_poll_packets,
+            max_queue: self.max_queue,
+            close_timeout: self.close_timeout,
+        }
+    }
+
+    /// Whether a request path is for the engine.io endpoint.
+    pub(crate) fn matches_path(&self, path: &str) -> bool {
+        path.starts_with(&self.path) || path == self.path.trim_end_matches('/')
+    }
+
+    /// The upgrades to offer in a handshake over `transport`.
+    pub(crate) fn upgrades_for(&self, transport: Transport) -> Vec<String> {
+        if transport == Transport::Polling
+            && self.allow_upgrades
+            && self.transports.contains(&Transport::WebSocket)
+        {
+            vec![Transport::WebSocket.as_str().to_owned()]
+        } else {
+            Vec::new()
+        }
+    }
+}

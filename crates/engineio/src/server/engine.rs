@@ -1,0 +1,595 @@
+//! The server value: its sessions, its handlers, and the calls the
+//! application makes on it (send, disconnect, shutdown).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use engineio_proto::server::{self as core, Session, Timeout};
+use engineio_proto::{DisconnectReason, EncodedPacket, Message, Packet, Sid, Transport};
+use thiserror::Error;
+use tokio::sync::Notify;
+
+use super::config::ServerConfig;
+use super::handlers::{
+    BoxFuture, ConnectHandler, ConnectRequest, DisconnectHandler, Handlers, MessageHandler,
+    Rejection,
+};
+use super::socket::Socket;
+
+/// Why a packet could not be sent to a session.
+///
+/// # Examples
+///
+/// ```
+/// use engineio::server::{SendError, Server};
+///
+/// let server = Server::builder().build();
+/// let sid = engineio::Sid::generate();
+/// assert_eq!(server.send(sid, "hi"), Err(SendError::UnknownSession));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// No session has this id (never had, or it ended).
+    #[error("no session with this id")]
+    UnknownSession,
+    /// The session is closing.
+    #[error("the session is closed")]
+    Closed,
+    /// The client reads slower than the application sends; the packet was
+    /// not queued (see [`ServerConfig::max_queue`]).
+    #[error("the session's outgoing queue is full ({limit} packets)")]
+    QueueFull {
+        /// The configured limit.
+        limit: usize,
+    },
+}
+
+/// One live session, shared by its transports and its timer task.
+pub(crate) struct SessionHandle {
+    pub(crate) sid: Sid,
+    core: Mutex<Session>,
+    /// Wakes whoever writes to the client (a long poll or the WebSocket).
+    pub(crate) wake: Notify,
+    /// Wakes the timer task when a deadline moved.
+    timer: Notify,
+    pub(crate) data: Mutex<http::Extensions>,
+}
+
+impl SessionHandle {
+    /// Locks the session's state machine.
+    pub(crate) fn core(&self) -> MutexGuard<'_, Session> {
+        self.core.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Tells the writers and the timer that something changed.
+    pub(crate) fn changed(&self) {
+        self.wake.notify_waiters();
+        self.timer.notify_one();
+    }
+}
+
+impl fmt::Debug for SessionHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionHandle")
+            .field("sid", &self.sid)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) config: ServerConfig,
+    pub(crate) handlers: Handlers,
+    sessions: Mutex<HashMap<Sid, Arc<SessionHandle>>>,
+    /// Tells listeners to stop accepting connections.
+    pub(crate) shutdown: tokio::sync::watch::Sender<bool>,
+}
+
+/// An Engine.IO server. Cheap to clone: clones share the sessions.
+///
+/// Serve it standalone with [`Server::listen`], or mount it in a hyper, tower
+/// or axum stack with [`Server::into_service`] and [`Server::layer`].
+///
+/// # Examples
+///
+/// An echo server:
+///
+/// ```no_run
+/// use engineio::server::Server;
+///
+/// # async fn run() -> std::io::Result<()> {
+/// let server = Server::builder()
+///     .on_connect(|socket, request| {
+///         println!("{} connected from {:?}", socket.sid(), request.peer_addr);
+///         Ok(())
+///     })
+///     .on_message(|socket, message| {
+///         let _ = socket.send(message);
+///     })
+///     .on_disconnect(|socket, reason| println!("{} left: {reason}", socket.sid()))
+///     .build();
+/// server.listen("127.0.0.1:5000").await
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Server {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server")
+            .field("config", &self.inner.config)
+            .field("handlers", &self.inner.handlers)
+            .field("sessions", &self.session_count())
+            .finish()
+    }
+}
+
+/// Builds a [`Server`]: its configuration and its handlers.
+///
+/// Each `on_*` method has an `_async` twin for handlers that await. Handlers
+/// receive a [`Socket`], the handle of the session, to reply or disconnect.
+/// Messages of one session reach the message handler one at a time, in order.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use engineio::server::{Rejection, Server, ServerConfig};
+///
+/// let server = Server::builder()
+///     .config(ServerConfig::default().ping_interval(Duration::from_secs(10)))
+///     .on_connect_async(|socket, request| async move {
+///         if request.headers.contains_key("x-token") { Ok(()) } else { Err(Rejection::unauthorized()) }
+///     })
+///     .on_message_async(|socket, message| async move {
+///         let _ = socket.send(message);
+///     })
+///     .build();
+/// # let _ = server;
+/// ```
+#[derive(Debug, Default)]
+#[must_use]
+pub struct ServerBuilder {
+    config: ServerConfig,
+    handlers: Handlers,
+}
+
+impl ServerBuilder {
+    /// Sets the configuration (default: [`ServerConfig::default`]).
+    pub fn config(mut self, config: ServerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// A hook that may refuse a handshake before any session exists; a
+    /// refusal is answered 403 `{"code":4,"message":"Forbidden: <reason>"}`
+    /// (the Node server's `allowRequest`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::server::Server;
+    /// let server = Server::builder()
+    ///     .allow_request(|request| match request.peer_addr {
+    ///         Some(addr) if addr.ip().is_loopback() => Ok(()),
+    ///         _ => Err("only local clients".to_owned()),
+    ///     })
+    ///     .build();
+    /// # let _ = server;
+    /// ```
+    pub fn allow_request(
+        mut self,
+        hook: impl Fn(&ConnectRequest) -> Result<(), String> + Send + Sync + 'static,
+    ) -> Self {
+        self.handlers.allow_request = Some(Arc::new(hook));
+        self
+    }
+
+    /// Called for each new session before the handshake is answered; an
+    /// `Err` refuses it with 401 and the [`Rejection`]'s JSON body. The
+    /// session exists while it runs, so it may already send.
+    pub fn on_connect(
+        mut self,
+        handler: impl Fn(&Socket, &ConnectRequest) -> Result<(), Rejection> + Send + Sync + 'static,
+    ) -> Self {
+        self.handlers.connect = Some(ConnectHandler::Sync(Arc::new(handler)));
+        self
+    }
+
+    /// The async form of [`ServerBuilder::on_connect`].
+    pub fn on_connect_async<F, Fut>(mut self, handler: F) -> Self
+    where
+        F: Fn(Socket, ConnectRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), Rejection>> + Send + 'static,
+    {
+        self.handlers.connect = Some(ConnectHandler::Async(Arc::new(
+            move |s, r| -> BoxFuture<_> { Box::pin(handler(s, r)) },
+        )));
+        self
+    }
+
+    /// Called for each message, text or binary.
+    pub fn on_message(
+        mut self,
+        handler: impl Fn(&Socket, Message) + Send + Sync + 'static,
+    ) -> Self {
+        self.handlers.message = Some(MessageHandler::Sync(Arc::new(handler)));
+        self
+    }
+
+    /// The async form of [`ServerBuilder::on_message`]; the next message of
+    /// the same session waits until the future completes.
+    pub fn on_message_async<F, Fut>(mut self, handler: F) -> Self
+    where
+        F: Fn(Socket, Message) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.handlers.message = Some(MessageHandler::Async(Arc::new(
+            move |s, m| -> BoxFuture<()> { Box::pin(handler(s, m)) },
+        )));
+        self
+    }
+
+    /// Called once when a session ends, with the reason.
+    pub fn on_disconnect(
+        mut self,
+        handler: impl Fn(&Socket, DisconnectReason) + Send + Sync + 'static,
+    ) -> Self {
+        self.handlers.disconnect = Some(DisconnectHandler::Sync(Arc::new(handler)));
+        self
+    }
+
+    /// The async form of [`ServerBuilder::on_disconnect`].
+    pub fn on_disconnect_async<F, Fut>(mut self, handler: F) -> Self
+    where
+        F: Fn(Socket, DisconnectReason) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.handlers.disconnect = Some(DisconnectHandler::Async(Arc::new(
+            move |s, r| -> BoxFuture<()> { Box::pin(handler(s, r)) },
+        )));
+        self
+    }
+
+    /// Builds the server.
+    pub fn build(self) -> Server {
+        let (shutdown, _) = tokio::sync::watch::channel(false);
+        Server {
+            inner: Arc::new(Inner {
+                config: self.config,
+                handlers: self.handlers,
+                sessions: Mutex::new(HashMap::new()),
+                shutdown,
+            }),
+        }
+    }
+}
+
+/// The current time on tokio's clock (which tests may pause and advance).
+pub(crate) fn now() -> std::time::Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+impl Server {
+    /// A builder for a server.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let server = engineio::server::Server::builder().build();
+    /// assert_eq!(server.session_count(), 0);
+    /// ```
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder::default()
+    }
+
+    /// The server's configuration.
+    pub fn config(&self) -> &ServerConfig {
+        &self.inner.config
+    }
+
+    fn sessions(&self) -> MutexGuard<'_, HashMap<Sid, Arc<SessionHandle>>> {
+        self.inner
+            .sessions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn handle(&self, sid: Sid) -> Option<Arc<SessionHandle>> {
+        self.sessions().get(&sid).cloned()
+    }
+
+    /// The socket handle of a live session.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let server = engineio::server::Server::builder().build();
+    /// assert!(server.socket(engineio::Sid::generate()).is_none());
+    /// ```
+    pub fn socket(&self, sid: Sid) -> Option<Socket> {
+        self.handle(sid)
+            .map(|handle| Socket::new(self.clone(), handle))
+    }
+
+    /// The ids of the live sessions.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let server = engineio::server::Server::builder().build();
+    /// assert!(server.session_ids().is_empty());
+    /// ```
+    pub fn session_ids(&self) -> Vec<Sid> {
+        self.sessions().keys().copied().collect()
+    }
+
+    /// The number of live sessions.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let server = engineio::server::Server::builder().build();
+    /// assert_eq!(server.session_count(), 0);
+    /// ```
+    pub fn session_count(&self) -> usize {
+        self.sessions().len()
+    }
+
+    /// Queues a text or binary message for a session. Never blocks.
+    ///
+    /// # Errors
+    ///
+    /// See [`SendError`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::server::{SendError, Server};
+    /// # let server = Server::builder().build();
+    /// let result = server.send(engineio::Sid::generate(), vec![1u8, 2, 3]);
+    /// assert_eq!(result, Err(SendError::UnknownSession));
+    /// ```
+    pub fn send(&self, sid: Sid, message: impl Into<Message>) -> Result<(), SendError> {
+        self.send_packet(sid, &EncodedPacket::new(Packet::Message(message.into())))
+    }
+
+    /// Queues a packet that may be shared with other sessions: it is encoded
+    /// once, whatever the number of sessions it goes to.
+    ///
+    /// # Errors
+    ///
+    /// See [`SendError`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use engineio::proto::{EncodedPacket, Packet};
+    /// # let server = engineio::server::Server::builder().build();
+    /// let news = EncodedPacket::new(Packet::message("to everyone"));
+    /// for sid in server.session_ids() {
+    ///     let _ = server.send_packet(sid, &news);
+    /// }
+    /// ```
+    pub fn send_packet(&self, sid: Sid, packet: &EncodedPacket) -> Result<(), SendError> {
+        let handle = self.handle(sid).ok_or(SendError::UnknownSession)?;
+        let result = handle.core().send(packet.clone());
+        match result {
+            Ok(()) => {
+                handle.wake.notify_waiters();
+                Ok(())
+            }
+            Err(core::SendError::QueueFull { limit }) => Err(SendError::QueueFull { limit }),
+            Err(_) => Err(SendError::Closed),
+        }
+    }
+
+    /// Closes a session ("server disconnect"). Returns whether it was open.
+    ///
+    /// Never blocks, whatever the transport (python-engineio's hangs on
+    /// polling clients): the close packet is delivered by the client's next
+    /// poll or over its WebSocket, and the disconnect handler runs on a task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let server = engineio::server::Server::builder().build();
+    /// assert!(!server.disconnect(engineio::Sid::generate()));
+    /// ```
+    pub fn disconnect(&self, sid: Sid) -> bool {
+        let Some(handle) = self.handle(sid) else {
+            return false;
+        };
+        let closed = self.close(&handle, DisconnectReason::ServerDisconnect);
+        if closed {
+            let server = self.clone();
+            let reason = DisconnectReason::ServerDisconnect;
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => {
+                    runtime.spawn(async move { server.disconnected(&handle, reason).await });
+                }
+                Err(_) => {
+                    if let Some(DisconnectHandler::Sync(handler)) = &self.inner.handlers.disconnect
+                    {
+                        handler(&Socket::new(server, handle), reason);
+                    }
+                }
+            }
+        }
+        closed
+    }
+
+    /// Closes every session ("server disconnect"); never blocks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let server = engineio::server::Server::builder().build();
+    /// server.disconnect_all();
+    /// ```
+    pub fn disconnect_all(&self) {
+        for sid in self.session_ids() {
+            self.disconnect(sid);
+        }
+    }
+
+    /// The transport a session runs over now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let server = engineio::server::Server::builder().build();
+    /// assert_eq!(server.transport(engineio::Sid::generate()), None);
+    /// ```
+    pub fn transport(&self, sid: Sid) -> Option<Transport> {
+        self.handle(sid).map(|handle| handle.core().transport())
+    }
+
+    /// Closes every session and stops the listeners started with
+    /// [`Server::listen`] or [`Server::serve`]. Sessions' close packets are
+    /// flushed for up to `close_timeout`; it returns when all sessions are
+    /// gone or after that.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # async fn run(server: engineio::server::Server) {
+    /// server.shutdown().await;
+    /// # }
+    /// ```
+    pub async fn shutdown(&self) {
+        let _ = self.inner.shutdown.send(true);
+        self.disconnect_all();
+        let deadline = tokio::time::Instant::now() + self.inner.config.close_timeout;
+        while self.session_count() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    // ===== internals shared by the transports =====
+
+    /// Creates a session and starts its timer task.
+    pub(crate) fn create_session(&self, transport: Transport) -> Arc<SessionHandle> {
+        let handle = Arc::new(SessionHandle {
+            sid: Sid::generate(),
+            core: Mutex::new(Session::new(
+                transport,
+                self.inner.config.session_config(),
+                now(),
+            )),
+            wake: Notify::new(),
+            timer: Notify::new(),
+            data: Mutex::new(http::Extensions::new()),
+        });
+        self.sessions().insert(handle.sid, handle.clone());
+        tokio::spawn(drive_timers(self.clone(), handle.clone()));
+        handle
+    }
+
+    /// Forgets a session whose handshake was refused, without a disconnect.
+    pub(crate) fn discard(&self, handle: &SessionHandle) {
+        handle.core().close(DisconnectReason::TransportClose, now());
+        self.sessions().remove(&handle.sid);
+        handle.changed();
+    }
+
+    /// Closes a session; returns whether it was open (then the caller must
+    /// call [`Server::disconnected`]).
+    pub(crate) fn close(&self, handle: &SessionHandle, reason: DisconnectReason) -> bool {
+        let closed = handle.core().close(reason, now());
+        handle.changed();
+        self.reap(handle);
+        closed
+    }
+
+    /// Forgets the session if it has nothing left to do.
+    pub(crate) fn reap(&self, handle: &SessionHandle) {
+        if handle.core().is_finished() {
+            let mut sessions = self.sessions();
+            if sessions
+                .get(&handle.sid)
+                .is_some_and(|h| std::ptr::eq(&**h, handle))
+            {
+                sessions.remove(&handle.sid);
+            }
+            drop(sessions);
+            handle.timer.notify_one();
+        }
+    }
+
+    /// Reports a closed session to the application.
+    pub(crate) async fn disconnected(&self, handle: &Arc<SessionHandle>, reason: DisconnectReason) {
+        tracing::info!(sid = %handle.sid, %reason, "session closed");
+        let socket = Socket::new(self.clone(), handle.clone());
+        self.inner.handlers.disconnect(&socket, reason).await;
+    }
+
+    /// Applies a packet received from the client; runs the handlers.
+    pub(crate) async fn received(&self, handle: &Arc<SessionHandle>, packet: Packet) {
+        let outcome = handle.core().receive(packet, now());
+        match outcome {
+            core::Received::Message(message) => {
+                let socket = Socket::new(self.clone(), handle.clone());
+                self.inner.handlers.message(&socket, message).await;
+            }
+            core::Received::Nothing => handle.timer.notify_one(),
+            core::Received::Closed { reason, violation } => {
+                if let Some(violation) = violation {
+                    tracing::warn!(sid = %handle.sid, violation, "protocol violation, closing the session");
+                }
+                handle.changed();
+                self.reap(handle);
+                self.disconnected(handle, reason).await;
+            }
+        }
+    }
+}
+
+/// Runs a session's timers (heartbeat, close timeout) until it is over. Idle
+/// sessions cost one sleeping task each.
+async fn drive_timers(server: Server, handle: Arc<SessionHandle>) {
+    loop {
+        let moved = handle.timer.notified();
+        tokio::pin!(moved);
+        moved.as_mut().enable();
+        let deadline = {
+            let core = handle.core();
+            if core.is_finished() {
+                drop(core);
+                server.reap(&handle);
+                return;
+            }
+            core.next_deadline()
+        };
+        match deadline {
+            None => {
+                moved.await;
+                continue;
+            }
+            Some(deadline) => {
+                tokio::select! {
+                    () = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)) => {}
+                    () = &mut moved => continue,
+                }
+            }
+        }
+        let outcome = handle.core().handle_timeout(now());
+        match outcome {
+            Timeout::Nothing => {}
+            Timeout::PingQueued => handle.wake.notify_waiters(),
+            Timeout::Closed(reason) => {
+                handle.changed();
+                server.reap(&handle);
+                server.disconnected(&handle, reason).await;
+            }
+            Timeout::Finished => {
+                server.reap(&handle);
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! The standalone listener: hyper on a tokio TCP listener.
+
+use std::net::SocketAddr;
+
+use http::Request;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use tokio::net::{TcpListener, ToSocketAddrs};
+use tower_service::Service as _;
+
+use super::engine::Server;
+use super::http::PeerAddr;
+
+impl Server {
+    /// Binds `addr` and serves until [`Server::shutdown`]: the engine.io path,
+    /// and 404 for anything else.
+    ///
+    /// # Errors
+    ///
+    /// The error of binding the address.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run() -> std::io::Result<()> {
+    /// let server = engineio::server::Server::builder().build();
+    /// server.listen("127.0.0.1:5000").await
+    /// # }
+    /// ```
+    pub async fn listen(&self, addr: impl ToSocketAddrs) -> std::io::Result<()> {
+        let listener = TcpListener::bind(addr).await?;
+        self.serve(listener).await;
+        Ok(())
+    }
+
+    /// Serves connections from a bound listener until [`Server::shutdown`].
+    /// Use it to learn the port of a `127.0.0.1:0` listener first.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run() -> std::io::Result<()> {
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// println!("listening on {}", listener.local_addr()?);
+    /// let server = engineio::server::Server::builder().build();
+    /// server.serve(listener).await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn serve(&self, listener: TcpListener) {
+        let mut stop = self.inner.shutdown.subscribe();
+        if *stop.borrow() {
+            return;
+        }
+        if let Ok(addr) = listener.local_addr() {
+            tracing::info!(%addr, path = self.config().engineio_path(), "engine.io server listening");
+        }
+        loop {
+            let (stream, peer) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                _ = stop.changed() => return,
+            };
+            let _ = stream.set_nodelay(true);
+            let service = self.clone().into_service();
+            tokio::spawn(serve_connection(stream, peer, service));
+        }
+    }
+}
+
+/// Serves one TCP connection (HTTP/1.1 with upgrades, or HTTP/2).
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    service: super::service::EngineIoService,
+) {
+    // `NotFound` is always ready, so the service is called without waiting.
+    let hyper_service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+        req.extensions_mut().insert(PeerAddr(peer));
+        let mut service = service.clone();
+        async move { service.call(req).await }
+    });
+    if let Err(err) = auto::Builder::new(TokioExecutor::new())
+        .serve_connection_with_upgrades(TokioIo::new(stream), hyper_service)
+        .await
+    {
+        tracing::debug!(%peer, error = %err, "connection ended with an error");
+    }
+}
