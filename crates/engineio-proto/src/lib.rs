@@ -29,6 +29,7 @@
 //! # Ok::<(), engineio_proto::DecodeError>(())
 //! ```
 #![deny(missing_docs)]
+#![warn(clippy::unwrap_used)]
 
 mod encoded;
 mod error;

@@ -10,6 +10,7 @@
 //! The protocol itself (packets, payloads, handshake, session state) lives in
 //! the sans-I/O crate [`engineio_proto`], re-exported here as [`proto`].
 #![deny(missing_docs)]
+#![warn(clippy::unwrap_used)]
 
 pub use engineio_proto as proto;
 pub use engineio_proto::{Message, Sid, Transport};

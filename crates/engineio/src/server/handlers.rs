@@ -106,25 +106,31 @@ impl Rejection {
     }
 }
 
+/// A handler taking a socket reference and an argument.
+type SyncFn<A, R = ()> = Arc<dyn Fn(&Socket, A) -> R + Send + Sync>;
+/// A handler taking a socket and an argument, returning a future.
+type AsyncFn<A, R = ()> = Arc<dyn Fn(Socket, A) -> BoxFuture<R> + Send + Sync>;
+
 /// A connect handler: sync or async.
 #[derive(Clone)]
 pub(crate) enum ConnectHandler {
+    #[allow(clippy::type_complexity)]
     Sync(Arc<dyn Fn(&Socket, &ConnectRequest) -> Result<(), Rejection> + Send + Sync>),
-    Async(Arc<dyn Fn(Socket, ConnectRequest) -> BoxFuture<Result<(), Rejection>> + Send + Sync>),
+    Async(AsyncFn<ConnectRequest, Result<(), Rejection>>),
 }
 
 /// A message handler: sync or async.
 #[derive(Clone)]
 pub(crate) enum MessageHandler {
-    Sync(Arc<dyn Fn(&Socket, Message) + Send + Sync>),
-    Async(Arc<dyn Fn(Socket, Message) -> BoxFuture<()> + Send + Sync>),
+    Sync(SyncFn<Message>),
+    Async(AsyncFn<Message>),
 }
 
 /// A disconnect handler: sync or async.
 #[derive(Clone)]
 pub(crate) enum DisconnectHandler {
-    Sync(Arc<dyn Fn(&Socket, DisconnectReason) + Send + Sync>),
-    Async(Arc<dyn Fn(Socket, DisconnectReason) -> BoxFuture<()> + Send + Sync>),
+    Sync(SyncFn<DisconnectReason>),
+    Async(AsyncFn<DisconnectReason>),
 }
 
 /// The `allow_request` hook: may refuse a handshake with a 403.

@@ -138,11 +138,11 @@ pub(crate) async fn open_session(
     transport: Transport,
 ) -> Result<(Arc<SessionHandle>, Handshake), EngineResponse> {
     let request = connect_request(req, transport);
-    if let Some(allow) = &server.inner.handlers.allow_request {
-        if let Err(reason) = allow(&request) {
-            tracing::info!(%reason, "handshake refused by allow_request");
-            return Err(error(&HttpError::new(ErrorCode::Forbidden, &reason)));
-        }
+    if let Some(allow) = &server.inner.handlers.allow_request
+        && let Err(reason) = allow(&request)
+    {
+        tracing::info!(%reason, "handshake refused by allow_request");
+        return Err(error(&HttpError::new(ErrorCode::Forbidden, &reason)));
     }
     let handle = server.create_session(transport);
     let socket = Socket::new(server.clone(), handle.clone());
@@ -176,10 +176,10 @@ async fn handshake(server: &Server, req: &Parts) -> EngineResponse {
         body.push_str(&rest);
     }
     let mut response = payload_response(server, body, req.headers.get(header::ACCEPT_ENCODING));
-    if let Some(cookie) = &server.inner.config.cookie {
-        if let Ok(value) = HeaderValue::from_str(&cookie.header_value(handle.sid.as_str())) {
-            response.headers_mut().insert(header::SET_COOKIE, value);
-        }
+    if let Some(cookie) = &server.inner.config.cookie
+        && let Ok(value) = HeaderValue::from_str(&cookie.header_value(handle.sid.as_str()))
+    {
+        response.headers_mut().insert(header::SET_COOKIE, value);
     }
     response
 }

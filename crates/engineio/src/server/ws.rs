@@ -31,16 +31,16 @@ pub(crate) fn is_upgrade_request(headers: &HeaderMap) -> bool {
 }
 
 /// The `Sec-WebSocket-Key`, or the error answer.
-fn websocket_key(headers: &HeaderMap) -> Result<HeaderValue, EngineResponse> {
+fn websocket_key(headers: &HeaderMap) -> Result<HeaderValue, HttpError> {
     let version_ok = headers
         .get(header::SEC_WEBSOCKET_VERSION)
         .is_some_and(|v| v.as_bytes() == b"13");
     match headers.get(header::SEC_WEBSOCKET_KEY) {
         Some(key) if version_ok => Ok(key.clone()),
-        _ => Err(error(&HttpError::new(
+        _ => Err(HttpError::new(
             ErrorCode::BadRequest,
             "a WebSocket upgrade needs Sec-WebSocket-Key and Sec-WebSocket-Version: 13",
-        ))),
+        )),
     }
 }
 
@@ -98,7 +98,7 @@ async fn accept(server: &Server, on_upgrade: OnUpgrade) -> Option<Ws> {
 pub(crate) async fn handshake(server: &Server, req: &mut Parts) -> EngineResponse {
     let key = match websocket_key(&req.headers) {
         Ok(key) => key,
-        Err(response) => return response,
+        Err(err) => return error(&err),
     };
     let Some(on_upgrade) = req.extensions.remove::<OnUpgrade>() else {
         return cannot_upgrade();
@@ -136,7 +136,7 @@ pub(crate) async fn handshake(server: &Server, req: &mut Parts) -> EngineRespons
 pub(crate) fn upgrade(server: &Server, sid: Sid, req: &mut Parts) -> EngineResponse {
     let key = match websocket_key(&req.headers) {
         Ok(key) => key,
-        Err(response) => return response,
+        Err(err) => return error(&err),
     };
     let Some(handle) = server.handle(sid) else {
         return error(&HttpError::new(ErrorCode::UnknownSid, ""));
