@@ -36,6 +36,8 @@ mod http;
 mod listen;
 mod service;
 mod socket;
+mod static_files;
+mod static_service;
 mod ws;
 
 pub use config::ServerConfig;
@@ -45,3 +47,5 @@ pub use engine::{SendError, Server, ServerBuilder};
 pub use handlers::{ConnectRequest, Rejection};
 pub use service::{EngineIoLayer, EngineIoService, NotFound, ResponseFuture};
 pub use socket::Socket;
+pub use static_files::{ResolvedFile, StaticEntry, StaticFiles};
+pub use static_service::{ServeStatic, ServeStaticLayer, StaticBody};
