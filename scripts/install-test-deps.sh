@@ -1,6 +1,48 @@
 #!/usr/bin/env bash
-# Installs the real peers the interop tests run against, on 127.0.0.1 only.
-# Each step is skipped when its result is already present.
+# Installs the real peers the interop tests run against, on 127.0.0.1 only:
+#   - npm: engine.io and engine.io-client (exact versions in interop/package-lock.json)
+#     into interop/node_modules, with `npm ci` (no global install);
+#   - PyPI: python-engineio, uvicorn, aiohttp, requests, websocket-client
+#     (pinned in interop/requirements.txt) into the venv .test-deps/venv.
+#
+# Idempotent: each step records a hash of its lock file and is skipped when the
+# hash has not changed and the install is still there. Set FORCE=1 to redo all.
+# Needs node/npm and python3 (with the venv module) on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-echo "(install-test-deps: nothing to install yet)"
+ROOT=$(pwd)
+
+say() { printf 'install-test-deps: %s\n' "$*"; }
+hash_of() { sha256sum "$@" | sha256sum | cut -d' ' -f1; }
+
+# --- npm peers ---------------------------------------------------------------
+NPM_STAMP="$ROOT/interop/node_modules/.eio-lock-hash"
+npm_hash=$(hash_of interop/package.json interop/package-lock.json)
+if [[ "${FORCE:-}" != 1 && -f "$NPM_STAMP" && "$(cat "$NPM_STAMP")" == "$npm_hash" ]]; then
+    say "npm peers up to date (interop/node_modules)"
+else
+    command -v npm >/dev/null || { say "npm is not installed: install node.js and npm first"; exit 1; }
+    say "npm ci in interop/ (engine.io, engine.io-client)"
+    (cd interop && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$npm_hash" > "$NPM_STAMP"
+fi
+
+# --- Python peers ------------------------------------------------------------
+VENV="$ROOT/.test-deps/venv"
+PY_STAMP="$VENV/.eio-requirements-hash"
+py_hash=$(hash_of interop/requirements.txt)
+if [[ "${FORCE:-}" != 1 && -f "$PY_STAMP" && "$(cat "$PY_STAMP")" == "$py_hash" && -x "$VENV/bin/python" ]]; then
+    say "Python peers up to date (.test-deps/venv)"
+else
+    command -v python3 >/dev/null || { say "python3 is not installed"; exit 1; }
+    if [[ ! -x "$VENV/bin/python" ]]; then
+        say "creating venv .test-deps/venv"
+        mkdir -p "$ROOT/.test-deps"
+        python3 -m venv "$VENV"
+    fi
+    say "pip install -r interop/requirements.txt into .test-deps/venv"
+    "$VENV/bin/python" -m pip install --disable-pip-version-check --quiet -r interop/requirements.txt
+    echo "$py_hash" > "$PY_STAMP"
+fi
+
+say "done"

@@ -294,8 +294,10 @@ mod tests {
                 "/static/noext",
                 some("www/static/noext", "application/octet-stream"),
             ),
-            // nothing
-            ("/nope", None),
+            // python-engineio's quirk: the "/" key is also the `prefix/` of
+            // every top-level path; no such file exists on disk, so `locate`
+            // finds nothing and the request goes on to the inner service.
+            ("/nope", some("index.htmlnope", "application/octet-stream")),
             ("/foo/bar", some("foo.html/bar", "application/octet-stream")),
         ];
         for (path, expected) in cases {
