@@ -5,6 +5,8 @@
 #   - rustfmt and clippy through rustup, if missing;
 #   - the interop peers, by scripts/install-test-deps.sh: npm packages in interop/node_modules,
 #     PyPI packages in .test-deps/venv (see that script for the list);
+#   - the browser test's peers, by scripts/install-browser-deps.sh: Debian's chromium (apt-get),
+#     playwright-core in browser/node_modules, engine.io-client's browser bundle for the demo;
 # Then: cargo fmt --check, cargo clippy -D warnings, cargo test for the whole workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +18,8 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
 step "test peers (npm engine.io / engine.io-client, PyPI python-engineio)"
 bash scripts/install-test-deps.sh
+step "browser test peers (Debian chromium, npm playwright-core, the demo's browser bundle)"
+bash scripts/install-browser-deps.sh
 # Interop tests fail (instead of skipping) when a peer is missing.
 export EIO_INTEROP=require
 

@@ -2,15 +2,16 @@
 
 use std::net::SocketAddr;
 
-use http::Request;
+use bytes::Bytes;
+use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, ToSocketAddrs};
-use tower_service::Service as _;
+use tower_service::Service;
 
 use super::engine::Server;
-use super::http::PeerAddr;
+use super::http::{BoxError, PeerAddr};
 
 impl Server {
     /// Binds `addr` and serves until [`Server::shutdown`]: the engine.io path,
@@ -49,6 +50,37 @@ impl Server {
     /// # }
     /// ```
     pub async fn serve(&self, listener: TcpListener) {
+        self.serve_with(listener, self.clone().into_service()).await;
+    }
+
+    /// Serves any tower service (typically this server's layer around other
+    /// services, such as [`ServeStatic`](super::ServeStatic)) on a listener,
+    /// with HTTP/1.1 upgrades for WebSocket and HTTP/2, until
+    /// [`Server::shutdown`]. Each request carries the peer's address, which
+    /// the connect handler sees.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use engineio::server::{NotFound, ServeStatic, Server, StaticFiles};
+    /// use tower_layer::Layer as _;
+    ///
+    /// # async fn run() -> std::io::Result<()> {
+    /// let server = Server::builder().build();
+    /// let files = StaticFiles::new().entry("/", "index.html");
+    /// let app = server.layer().layer(ServeStatic::new(files, NotFound));
+    /// server.serve_with(tokio::net::TcpListener::bind("127.0.0.1:5000").await?, app).await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn serve_with<S, B>(&self, listener: TcpListener, service: S)
+    where
+        S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<BoxError>,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
         let mut stop = self.inner.shutdown.subscribe();
         if *stop.borrow() {
             return;
@@ -69,23 +101,27 @@ impl Server {
                 _ = stop.changed() => return,
             };
             let _ = stream.set_nodelay(true);
-            let service = self.clone().into_service();
-            tokio::spawn(serve_connection(stream, peer, service));
+            tokio::spawn(serve_connection(stream, peer, service.clone()));
         }
     }
 }
 
 /// Serves one TCP connection (HTTP/1.1 with upgrades, or HTTP/2).
-async fn serve_connection(
-    stream: tokio::net::TcpStream,
-    peer: SocketAddr,
-    service: super::service::EngineIoService,
-) {
-    // `NotFound` is always ready, so the service is called without waiting.
+async fn serve_connection<S, B>(stream: tokio::net::TcpStream, peer: SocketAddr, service: S)
+where
+    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
     let hyper_service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
         req.extensions_mut().insert(PeerAddr(peer));
         let mut service = service.clone();
-        async move { service.call(req).await }
+        async move {
+            std::future::poll_fn(|cx| service.poll_ready(cx)).await?;
+            service.call(req).await
+        }
     });
     if let Err(err) = auto::Builder::new(TokioExecutor::new())
         .serve_connection_with_upgrades(TokioIo::new(stream), hyper_service)
