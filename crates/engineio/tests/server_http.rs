@@ -19,7 +19,13 @@ struct TestServer {
     events: Events,
 }
 
+/// Settings with a heartbeat too slow to interfere with a test.
 fn short() -> ServerConfig {
+    ServerConfig::default()
+}
+
+/// Settings with a fast heartbeat, for the heartbeat tests.
+fn fast_heartbeat() -> ServerConfig {
     ServerConfig::default()
         .ping_interval(Duration::from_millis(300))
         .ping_timeout(Duration::from_millis(200))
@@ -141,7 +147,7 @@ async fn status_and_json(response: reqwest::Response) -> (u16, Value) {
 
 #[tokio::test]
 async fn polling_handshake_sends_exactly_the_five_fields() {
-    let server = start(short().ping_grace(Duration::from_millis(50))).await;
+    let server = start(fast_heartbeat().ping_grace(Duration::from_millis(50))).await;
     let response = http()
         .get(server.url("EIO=4&transport=polling&t=abc"))
         .send()
@@ -618,7 +624,7 @@ async fn server_disconnect_never_blocks_and_the_next_poll_gets_close() {
 
 #[tokio::test]
 async fn a_client_that_never_answers_pings_times_out() {
-    let mut server = start(short()).await;
+    let mut server = start(fast_heartbeat()).await;
     let (sid, _) = server.handshake().await;
     assert_eq!(server.get(&sid).await, (200, "2".to_owned()));
     assert_eq!(
@@ -629,7 +635,7 @@ async fn a_client_that_never_answers_pings_times_out() {
 
 #[tokio::test]
 async fn pongs_keep_a_polling_session_alive() {
-    let mut server = start(short()).await;
+    let mut server = start(fast_heartbeat()).await;
     let (sid, _) = server.handshake().await;
     for _ in 0..5 {
         assert_eq!(server.get(&sid).await, (200, "2".to_owned()));

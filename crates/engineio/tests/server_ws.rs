@@ -21,7 +21,13 @@ struct TestServer {
     events: mpsc::UnboundedReceiver<String>,
 }
 
+/// Settings with a heartbeat too slow to interfere with a test.
 fn short() -> ServerConfig {
+    ServerConfig::default()
+}
+
+/// Settings with a fast heartbeat, for the heartbeat tests.
+fn fast_heartbeat() -> ServerConfig {
     ServerConfig::default()
         .ping_interval(Duration::from_millis(300))
         .ping_timeout(Duration::from_millis(200))
@@ -165,7 +171,7 @@ async fn websocket_only_session_echoes_text_and_binary() {
 
 #[tokio::test]
 async fn websocket_heartbeat_and_ping_timeout() {
-    let mut server = start(short()).await;
+    let mut server = start(fast_heartbeat()).await;
     let mut ws = server.ws("").await;
     let open = next_text(&mut ws).await;
     let sid = serde_json::from_str::<Value>(&open[1..]).unwrap()["sid"]

@@ -316,7 +316,7 @@ impl Server {
             .map(|handle| Socket::new(self.clone(), handle))
     }
 
-    /// The ids of the live sessions.
+    /// The ids of the open sessions.
     ///
     /// # Examples
     ///
@@ -325,10 +325,19 @@ impl Server {
     /// assert!(server.session_ids().is_empty());
     /// ```
     pub fn session_ids(&self) -> Vec<Sid> {
-        self.sessions().keys().copied().collect()
+        self.open_sessions().map(|handle| handle.sid).collect()
     }
 
-    /// The number of live sessions.
+    /// The sessions that are not closed (closed ones may linger until their
+    /// close packet is delivered).
+    fn open_sessions(&self) -> impl Iterator<Item = Arc<SessionHandle>> {
+        let handles: Vec<Arc<SessionHandle>> = self.sessions().values().cloned().collect();
+        handles
+            .into_iter()
+            .filter(|handle| handle.core().closed().is_none())
+    }
+
+    /// The number of open sessions.
     ///
     /// # Examples
     ///
@@ -337,7 +346,7 @@ impl Server {
     /// assert_eq!(server.session_count(), 0);
     /// ```
     pub fn session_count(&self) -> usize {
-        self.sessions().len()
+        self.open_sessions().count()
     }
 
     /// Queues a text or binary message for a session. Never blocks.
@@ -465,7 +474,7 @@ impl Server {
         let _ = self.inner.shutdown.send(true);
         self.disconnect_all();
         let deadline = tokio::time::Instant::now() + self.inner.config.close_timeout;
-        while self.session_count() > 0 && tokio::time::Instant::now() < deadline {
+        while !self.sessions().is_empty() && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }

@@ -248,7 +248,8 @@ async fn poll(
         handle: &handle,
         poll: true,
     };
-    // A ping comes every ping interval, so this bound is only a safety net.
+    // A ping comes at most one ping interval after the last pong, so the
+    // poll is answered within that; this bound is only a safety net.
     let config = &server.inner.config;
     let max_wait = config.ping_interval + config.ping_timeout;
     let deadline = tokio::time::Instant::now() + max_wait;
