@@ -7,7 +7,8 @@
 #     PyPI packages in .test-deps/venv (see that script for the list);
 #   - the browser test's peers, by scripts/install-browser-deps.sh: Debian's chromium (apt-get),
 #     playwright-core in browser/node_modules, engine.io-client's browser bundle for the demo;
-# Then: cargo fmt --check, cargo clippy -D warnings, cargo test for the whole workspace.
+# Then: cargo fmt --check, cargo clippy -D warnings, a build check of the fuzz targets,
+# and cargo test for the whole workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +29,9 @@ cargo fmt --all -- --check
 
 step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "fuzz targets still build (running them is documented in fuzz/README.md)"
+cargo check --manifest-path fuzz/Cargo.toml --locked
 
 step "cargo test"
 cargo test --workspace --locked

@@ -131,8 +131,15 @@ impl Handshake {
     /// ).unwrap();
     /// assert_eq!(h.sid, "x");
     /// assert!(Handshake::from_json("{").is_err());
+    /// assert!(Handshake::from_json(r#"["x",[],1,2,3]"#).is_err());
     /// ```
     pub fn from_json(json: &str) -> Result<Self, DecodeError> {
+        // serde's derive would also take a JSON array of the five values.
+        if !json.trim_start().starts_with('{') {
+            return Err(DecodeError::InvalidHandshake(
+                "expected a JSON object".to_owned(),
+            ));
+        }
         serde_json::from_str(json).map_err(|err| DecodeError::InvalidHandshake(err.to_string()))
     }
 }

@@ -13,7 +13,7 @@ use thiserror::Error;
 
 use crate::encoded::EncodedPacket;
 use crate::packet::{Message, PROBE, Packet};
-use crate::payload::{PayloadEncoder, PayloadLimits};
+use crate::payload::{PayloadEncoder, PayloadLimits, RECORD_SEPARATOR};
 use crate::reason::DisconnectReason;
 use crate::transport::Transport;
 
@@ -85,6 +85,11 @@ pub enum SendError {
         /// The configured queue limit.
         limit: usize,
     },
+    /// A text message holds the record separator (`0x1E`), which the
+    /// protocol forbids in data: in a long-polling payload it would split
+    /// the message into several packets (and let the text inject packets).
+    #[error("text holding the record separator 0x1E cannot be sent over long-polling")]
+    SeparatorInText,
 }
 
 /// Why an HTTP request cannot be served for this session; each maps to a 400.
@@ -328,7 +333,9 @@ impl Session {
     /// # Errors
     ///
     /// [`SendError::Closed`] once the session is closed;
-    /// [`SendError::QueueFull`] when `max_queue` packets wait already.
+    /// [`SendError::QueueFull`] when `max_queue` packets wait already;
+    /// [`SendError::SeparatorInText`] for text holding `0x1E` on a polling
+    /// session (the Node server lets such text inject packets).
     ///
     /// # Examples
     ///
@@ -344,6 +351,12 @@ impl Session {
     pub fn send(&mut self, packet: EncodedPacket) -> Result<(), SendError> {
         if self.closed.is_some() {
             return Err(SendError::Closed);
+        }
+        if self.transport == Transport::Polling
+            && let Packet::Message(Message::Text(text)) = packet.packet()
+            && text.contains(RECORD_SEPARATOR)
+        {
+            return Err(SendError::SeparatorInText);
         }
         if self.app_queued >= self.config.max_queue {
             return Err(SendError::QueueFull {
@@ -990,6 +1003,19 @@ mod tests {
             s.send(Packet::message("c").into()),
             Err(SendError::QueueFull { limit: 1 })
         );
+    }
+
+    #[test]
+    fn separator_in_text_is_refused_on_polling_only() {
+        let t0 = Instant::now();
+        let mut s = Session::new(Transport::Polling, config(), t0);
+        assert_eq!(
+            s.send(Packet::message("hi\u{1e}1").into()),
+            Err(SendError::SeparatorInText)
+        );
+        s.send(Packet::message(vec![0x1e_u8]).into()).unwrap();
+        let mut ws = Session::new(Transport::WebSocket, config(), t0);
+        ws.send(Packet::message("hi\u{1e}1").into()).unwrap();
     }
 
     #[test]

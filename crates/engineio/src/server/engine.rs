@@ -45,6 +45,21 @@ pub enum SendError {
         /// The configured limit.
         limit: usize,
     },
+    /// Text holding the record separator `0x1E` cannot go over
+    /// long-polling: it would split into several packets. Send it as binary,
+    /// or once the session runs over WebSocket.
+    #[error("text holding the record separator 0x1E cannot be sent over long-polling")]
+    SeparatorInText,
+}
+
+impl From<core::SendError> for SendError {
+    fn from(err: core::SendError) -> Self {
+        match err {
+            core::SendError::QueueFull { limit } => Self::QueueFull { limit },
+            core::SendError::SeparatorInText => Self::SeparatorInText,
+            _ => Self::Closed,
+        }
+    }
 }
 
 /// One live session, shared by its transports and its timer task.
@@ -392,8 +407,7 @@ impl Server {
                 handle.wake.notify_waiters();
                 Ok(())
             }
-            Err(core::SendError::QueueFull { limit }) => Err(SendError::QueueFull { limit }),
-            Err(_) => Err(SendError::Closed),
+            Err(err) => Err(err.into()),
         }
     }
 
