@@ -18,7 +18,9 @@ async fn main() -> std::io::Result<()> {
         .entry("/", dir.join("latency.html").to_string_lossy().into_owned())
         .entry(
             "/static",
-            dir.join("node_modules/engine.io-client/dist/").to_string_lossy().into_owned(),
+            dir.join("node_modules/engine.io-client/dist/")
+                .to_string_lossy()
+                .into_owned(),
         );
     let engine = Server::builder()
         .on_message(|socket, _ping| {
@@ -30,6 +32,9 @@ async fn main() -> std::io::Result<()> {
         .fallback_service(ServeStatic::new(files, NotFound))
         .layer(engine.layer());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:5000").await?;
-    println!("latency demo (axum): open http://{}/", listener.local_addr()?);
+    println!(
+        "latency demo (axum): open http://{}/",
+        listener.local_addr()?
+    );
     axum::serve(listener, app).await
 }
