@@ -1,12 +1,14 @@
 //! `eio`: the Engine.IO command-line tool.
 //!
 //! - `eio serve`: an echo server;
+//! - `eio connect URL`: a client that sends and prints messages;
 //! - `eio --help` lists every command and option.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod connect;
 mod serve;
 
 /// Engine.IO v4 from the command line.
@@ -21,6 +23,8 @@ struct Cli {
 enum Command {
     /// Run an echo server: every message goes back to its sender.
     Serve(serve::ServeArgs),
+    /// Connect to a server, send messages, print what arrives.
+    Connect(connect::ConnectArgs),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +36,10 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    let args = match cli.command {
+        Command::Connect(args) => return connect::run(args),
+        Command::Serve(args) => args,
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -39,10 +47,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = match cli.command {
-        Command::Serve(args) => runtime.block_on(serve::run(args)),
-    };
-    match result {
+    match runtime.block_on(serve::run(args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("eio: {message}");

@@ -1,0 +1,62 @@
+//! The dispatcher: one task per session that hands events to the handlers,
+//! or to the `recv()` queue, one at a time and in order.
+//!
+//! Running the handlers on their own task keeps a slow handler from
+//! delaying the answers to the server's pings, while still delivering
+//! messages in the order the server sent them (no task per message).
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use super::event::Event;
+use super::session::Shared;
+
+tokio::task_local! {
+    /// Set while a dispatcher runs, so that `disconnect()` and `wait()`
+    /// called from a handler do not wait for the dispatcher itself.
+    static IN_DISPATCHER: ();
+}
+
+/// Whether the caller runs inside a dispatcher (that is, in a handler).
+pub(crate) fn in_dispatcher() -> bool {
+    IN_DISPATCHER.try_with(|()| ()).is_ok()
+}
+
+/// Delivers every event of `events` until the channel closes.
+pub(crate) async fn run(shared: Arc<Shared>, mut events: UnboundedReceiver<Event>) {
+    IN_DISPATCHER
+        .scope((), async move {
+            while let Some(event) = events.recv().await {
+                deliver(&shared, event).await;
+            }
+        })
+        .await;
+}
+
+/// Gives one event to its handler, else to the `on_event` handler, else to
+/// the queue of `recv()`.
+async fn deliver(shared: &Shared, event: Event) {
+    let handlers = shared.handlers();
+    match event {
+        Event::Connect if handlers.connect.is_some() => {
+            if let Some(h) = &handlers.connect {
+                h.call((), "connect").await;
+            }
+        }
+        Event::Message(message) if handlers.message.is_some() => {
+            if let Some(h) = &handlers.message {
+                h.call(message, "message").await;
+            }
+        }
+        Event::Disconnect(reason) if handlers.disconnect.is_some() => {
+            if let Some(h) = &handlers.disconnect {
+                h.call(reason, "disconnect").await;
+            }
+        }
+        other => match &handlers.event {
+            Some(h) => h.call(other, "event").await,
+            None => shared.enqueue(other),
+        },
+    }
+}

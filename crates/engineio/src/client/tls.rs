@@ -1,0 +1,112 @@
+//! The rustls configuration shared by the polling (reqwest) and WebSocket
+//! (tokio-tungstenite) transports, on the `ring` provider.
+
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
+
+use super::config::ClientConfig;
+use super::error::ConfigError;
+
+/// Builds the TLS client configuration: the Mozilla roots plus the
+/// configured PEM roots, or no verification at all when asked.
+pub(crate) fn client_config(config: &ClientConfig) -> Result<rustls::ClientConfig, ConfigError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(|err| ConfigError(format!("TLS setup failed: {err}")))?;
+    let tls = if config.danger_accept_invalid_certs {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate {
+                algorithms: provider.signature_verification_algorithms,
+            }))
+            .with_no_client_auth()
+    } else {
+        let mut roots = RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        for pem in &config.root_certificates_pem {
+            let mut found = 0;
+            for cert in CertificateDer::pem_slice_iter(pem) {
+                let cert = cert
+                    .map_err(|err| ConfigError(format!("invalid root certificate PEM: {err}")))?;
+                roots
+                    .add(cert)
+                    .map_err(|err| ConfigError(format!("invalid root certificate: {err}")))?;
+                found += 1;
+            }
+            if found == 0 {
+                return Err(ConfigError(
+                    "root certificate PEM holds no CERTIFICATE block".to_owned(),
+                ));
+            }
+        }
+        builder.with_root_certificates(roots).with_no_client_auth()
+    };
+    Ok(tls)
+}
+
+/// The verifier of `danger_accept_invalid_certs`: any certificate is
+/// accepted, but handshake signatures are still checked.
+#[derive(Debug)]
+struct AcceptAnyCertificate {
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ServerCertVerifier for AcceptAnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_config_builds() {
+        assert!(client_config(&ClientConfig::default()).is_ok());
+        assert!(client_config(&ClientConfig::default().danger_accept_invalid_certs(true)).is_ok());
+    }
+
+    #[test]
+    fn pem_without_certificates_is_an_error() {
+        let err = client_config(&ClientConfig::default().add_root_certificate_pem("nothing here"))
+            .unwrap_err();
+        assert!(err.to_string().contains("no CERTIFICATE"), "{err}");
+    }
+}

@@ -1,0 +1,155 @@
+//! Opening WebSockets (tokio-tungstenite), with the client's headers,
+//! cookies and TLS settings.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use http::header::COOKIE;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use url::Url;
+
+use super::error::{ConnectionError, describe, from_source};
+use super::http::Net;
+
+/// A client WebSocket.
+pub(crate) type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Opens a WebSocket to `url`, sending the extra headers and the cookies
+/// the jar holds for `cookie_url`; `Set-Cookie` answers go to the jar.
+pub(crate) async fn open(
+    net: &Net,
+    url: &Url,
+    cookie_url: &Url,
+) -> Result<WsStream, ConnectionError> {
+    let mut request = url
+        .as_str()
+        .into_client_request()
+        .map_err(|err| ConnectionError::InvalidUrl(describe(&err)))?;
+    let headers = request.headers_mut();
+    for (name, value) in &net.headers {
+        if name != COOKIE {
+            headers.append(name, value.clone());
+        }
+    }
+    let mut cookies: Vec<String> = net
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        .collect();
+    if let Some(jar) = net
+        .cookies(cookie_url)
+        .and_then(|v| v.to_str().ok().map(str::to_owned))
+    {
+        cookies.push(jar);
+    }
+    if !cookies.is_empty()
+        && let Ok(value) = cookies.join("; ").parse()
+    {
+        headers.insert(COOKIE, value);
+    }
+
+    let connect = connect(request, net);
+    let (stream, response) = tokio::time::timeout(net.timeout, connect)
+        .await
+        .map_err(|_| ConnectionError::Timeout(net.timeout))?
+        .map_err(map_err)?;
+    net.store_cookies(response.headers(), cookie_url);
+    Ok(stream)
+}
+
+#[cfg(feature = "tls")]
+async fn connect(
+    request: tungstenite::handshake::client::Request,
+    net: &Net,
+) -> Result<(WsStream, tungstenite::handshake::client::Response), tungstenite::Error> {
+    let connector = tokio_tungstenite::Connector::Rustls(std::sync::Arc::clone(&net.tls));
+    tokio_tungstenite::connect_async_tls_with_config(request, None, true, Some(connector)).await
+}
+
+#[cfg(not(feature = "tls"))]
+async fn connect(
+    request: tungstenite::handshake::client::Request,
+    _net: &Net,
+) -> Result<(WsStream, tungstenite::handshake::client::Response), tungstenite::Error> {
+    tokio_tungstenite::connect_async_with_config(request, None, true).await
+}
+
+fn map_err(err: tungstenite::Error) -> ConnectionError {
+    match err {
+        tungstenite::Error::Http(response) => ConnectionError::Rejected {
+            status: response.status().as_u16(),
+            body: response
+                .body()
+                .as_deref()
+                .and_then(|b| serde_json::from_slice(b).ok()),
+        },
+        #[cfg(feature = "tls")]
+        tungstenite::Error::Tls(err) => ConnectionError::Tls(describe(&err)),
+        tungstenite::Error::Url(err) => ConnectionError::InvalidUrl(describe(&err)),
+        other => from_source(&other),
+    }
+}
+
+/// Sends `2probe` and waits for `3probe`: the first half of an upgrade.
+pub(crate) async fn probe(
+    mut ws: WsStream,
+    timeout: Duration,
+) -> Result<WsStream, ConnectionError> {
+    let exchange = async {
+        ws.send(WsMessage::text("2probe")).await.map_err(map_err)?;
+        loop {
+            match ws.next().await {
+                Some(Ok(WsMessage::Text(text))) if text.as_str() == "3probe" => return Ok(()),
+                Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}
+                Some(Ok(other)) => {
+                    return Err(ConnectionError::Protocol(format!(
+                        "expected 3probe during the upgrade, got {other:?}"
+                    )));
+                }
+                Some(Err(err)) => return Err(map_err(err)),
+                None => {
+                    return Err(ConnectionError::Transport(
+                        "the WebSocket closed during the upgrade".to_owned(),
+                    ));
+                }
+            }
+        }
+    };
+    tokio::time::timeout(timeout, exchange)
+        .await
+        .map_err(|_| ConnectionError::Timeout(timeout))??;
+    Ok(ws)
+}
+
+/// Reads the next text frame (the open packet of a WebSocket-only handshake).
+pub(crate) async fn first_text(
+    ws: &mut WsStream,
+    timeout: Duration,
+) -> Result<String, ConnectionError> {
+    let read = async {
+        loop {
+            match ws.next().await {
+                Some(Ok(WsMessage::Text(text))) => return Ok(text.as_str().to_owned()),
+                Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}
+                Some(Ok(other)) => {
+                    return Err(ConnectionError::Protocol(format!(
+                        "expected the open packet, got {other:?}"
+                    )));
+                }
+                Some(Err(err)) => return Err(map_err(err)),
+                None => {
+                    return Err(ConnectionError::Transport(
+                        "the WebSocket closed before the open packet".to_owned(),
+                    ));
+                }
+            }
+        }
+    };
+    tokio::time::timeout(timeout, read)
+        .await
+        .map_err(|_| ConnectionError::Timeout(timeout))?
+}

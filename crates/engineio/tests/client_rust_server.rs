@@ -1,0 +1,162 @@
+//! Our client against our server, in one process: no peer to install, so
+//! these always run.
+#![cfg(all(feature = "client", feature = "server"))]
+
+mod support;
+
+use std::time::Duration;
+
+use engineio::client::{Client, ConnectionError, DisconnectReason, Event};
+use engineio::server::{Rejection, Server, ServerConfig};
+use engineio::{Message, Transport};
+use support::client_events::{ask, drain, next_disconnect, next_event, next_message, next_text};
+use support::within;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+/// A server on 127.0.0.1:0 that echoes, closes on `cmd:close`, names the
+/// transport on `cmd:transport`, and reports each session's close reason.
+struct TestServer {
+    server: Server,
+    url: String,
+    closes: mpsc::UnboundedReceiver<String>,
+}
+
+impl TestServer {
+    async fn start(reject: Option<serde_json::Value>) -> Self {
+        let (tx, closes) = mpsc::unbounded_channel();
+        let config = ServerConfig::default()
+            .ping_interval(Duration::from_millis(300))
+            .ping_timeout(Duration::from_millis(200))
+            .close_timeout(Duration::from_secs(2));
+        let server = Server::builder()
+            .config(config)
+            .on_connect(move |_socket, _request| match &reject {
+                Some(data) => Err(Rejection::with_data(data.clone())),
+                None => Ok(()),
+            })
+            .on_message(|socket, message| match &message {
+                Message::Text(text) if text == "cmd:close" => {
+                    socket.disconnect();
+                }
+                Message::Text(text) if text == "cmd:transport" => {
+                    let _ = socket.send(format!("transport:{}", socket.transport()));
+                }
+                _ => {
+                    let _ = socket.send(message);
+                }
+            })
+            .on_disconnect(move |_socket, reason| {
+                let _ = tx.send(reason.to_string());
+            })
+            .build();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn({
+            let server = server.clone();
+            async move { server.serve(listener).await }
+        });
+        Self {
+            server,
+            url,
+            closes,
+        }
+    }
+
+    async fn next_close(&mut self) -> String {
+        within(self.closes.recv()).await.unwrap()
+    }
+}
+
+fn transport_sets() -> [&'static [Transport]; 3] {
+    [
+        &[Transport::Polling],
+        &[Transport::WebSocket],
+        &[Transport::Polling, Transport::WebSocket],
+    ]
+}
+
+#[tokio::test]
+async fn echo_and_client_disconnect() {
+    let mut server = TestServer::start(None).await;
+    for transports in transport_sets() {
+        let client = Client::builder()
+            .transports(transports.iter().copied())
+            .build()
+            .unwrap();
+        client.connect(&server.url).await.unwrap();
+        assert_eq!(next_event(&client).await, Event::Connect);
+        if transports.len() == 2 {
+            assert_eq!(
+                next_event(&client).await,
+                Event::Upgrade(Transport::WebSocket)
+            );
+        }
+        let expected = format!("transport:{}", transports[transports.len() - 1]);
+        assert_eq!(ask(&client, "cmd:transport").await, expected);
+        client.send("héllo 🦀").unwrap();
+        assert_eq!(next_message(&client).await, Message::from("héllo 🦀"));
+        client.send(vec![0u8, 0x1e, 255]).unwrap();
+        assert_eq!(
+            next_message(&client).await,
+            Message::from(vec![0u8, 0x1e, 255])
+        );
+        for i in 0..100 {
+            client.send(format!("n{i}")).unwrap();
+        }
+        for i in 0..100 {
+            assert_eq!(next_text(&client).await, format!("n{i}"));
+        }
+        within(client.disconnect()).await;
+        assert_eq!(
+            drain(&client).await,
+            [Event::Disconnect(DisconnectReason::ClientDisconnect)]
+        );
+        // The close packet reached the server before the transport closed.
+        assert_eq!(
+            server.next_close().await,
+            "client disconnect",
+            "{transports:?}"
+        );
+    }
+    server.server.shutdown().await;
+}
+
+#[tokio::test]
+async fn server_disconnect() {
+    let mut server = TestServer::start(None).await;
+    for transports in transport_sets() {
+        let client = Client::builder()
+            .transports(transports.iter().copied())
+            .build()
+            .unwrap();
+        client.connect(&server.url).await.unwrap();
+        client.send("cmd:close").unwrap();
+        assert_eq!(
+            next_disconnect(&client).await,
+            DisconnectReason::ServerDisconnect,
+            "{transports:?}"
+        );
+        assert_eq!(server.next_close().await, "server disconnect");
+    }
+}
+
+#[tokio::test]
+async fn rejection_carries_the_json() {
+    let server = TestServer::start(Some(serde_json::json!({"reason": "nope"}))).await;
+    for transports in [&[Transport::Polling][..], &[Transport::WebSocket]] {
+        let client = Client::builder()
+            .transports(transports.iter().copied())
+            .build()
+            .unwrap();
+        let err = client.connect(&server.url).await.unwrap_err();
+        assert_eq!(
+            err,
+            ConnectionError::Rejected {
+                status: 401,
+                body: Some(serde_json::json!({"reason": "nope"})),
+            },
+            "{transports:?}"
+        );
+    }
+}
