@@ -658,20 +658,53 @@ impl Session {
         Some(self.fill_payload(self.config.max_poll_packets).finish())
     }
 
-    /// Moves queued packets into a payload, within the limits.
-    fn fill_payload(&mut self, max_packets: usize) -> PayloadEncoder {
-        let limits = PayloadLimits::new(
+    /// The body of a polling handshake: the open packet, then what was
+    /// queued while the connect handler ran, within the same limits as a
+    /// poll (the open packet counts as one of the packets).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use engineio_proto::{Handshake, Packet, Transport};
+    /// # use engineio_proto::server::{Session, SessionConfig};
+    /// let config = SessionConfig { max_poll_packets: 2, ..SessionConfig::default() };
+    /// let mut session = Session::new(Transport::Polling, config, Instant::now());
+    /// session.send(Packet::message("a").into()).unwrap();
+    /// session.send(Packet::message("b").into()).unwrap();
+    /// let open = Packet::Open(Handshake::new("sid", vec![], Duration::ZERO, Duration::ZERO, 0));
+    /// let body = session.open_payload(&open);
+    /// assert!(body.ends_with("}\u{1e}4a")); // "4b" waits for the first poll
+    /// ```
+    pub fn open_payload(&mut self, open: &Packet) -> String {
+        let mut encoder = PayloadEncoder::new(self.poll_limits(self.config.max_poll_packets));
+        encoder.try_push(open);
+        self.drain_into(&mut encoder);
+        encoder.finish()
+    }
+
+    fn poll_limits(&self, max_packets: usize) -> PayloadLimits {
+        PayloadLimits::new(
             max_packets.min(self.config.max_poll_packets.max(1)),
             self.config.max_poll_bytes,
-        );
-        let mut encoder = PayloadEncoder::new(limits);
+        )
+    }
+
+    /// Moves queued packets into a payload, within the limits.
+    fn fill_payload(&mut self, max_packets: usize) -> PayloadEncoder {
+        let mut encoder = PayloadEncoder::new(self.poll_limits(max_packets));
+        self.drain_into(&mut encoder);
+        encoder
+    }
+
+    /// Moves queued packets into `encoder` while they fit.
+    fn drain_into(&mut self, encoder: &mut PayloadEncoder) {
         while let Some(packet) = self.queue.front() {
             if !encoder.try_push_encoded(packet.text()) {
                 break;
             }
             self.pop_front();
         }
-        encoder
     }
 
     fn pop_front(&mut self) -> Option<EncodedPacket> {
@@ -1016,6 +1049,18 @@ mod tests {
         s.send(Packet::message(vec![0x1e_u8]).into()).unwrap();
         let mut ws = Session::new(Transport::WebSocket, config(), t0);
         ws.send(Packet::message("hi\u{1e}1").into()).unwrap();
+    }
+
+    #[test]
+    fn the_open_packet_counts_against_the_poll_packet_limit() {
+        let t0 = Instant::now();
+        let mut s = Session::new(Transport::Polling, SessionConfig::default(), t0);
+        for i in 0..40 {
+            s.send(Packet::message(format!("m{i}")).into()).unwrap();
+        }
+        let body = s.open_payload(&Packet::Noop);
+        assert_eq!(body.split('\u{1e}').count(), 16);
+        assert_eq!(s.queued(), 25);
     }
 
     #[test]

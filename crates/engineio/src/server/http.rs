@@ -7,7 +7,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use engineio_proto::server::{ErrorCode, HttpError, RequestError, Route, route};
 use engineio_proto::{
-    DisconnectReason, Handshake, Packet, PayloadLimits, RECORD_SEPARATOR, Transport, decode_payload,
+    DisconnectReason, Handshake, Packet, PayloadLimits, Transport, decode_payload,
 };
 use http::header::{self, HeaderMap, HeaderValue};
 use http::request::Parts;
@@ -170,11 +170,7 @@ async fn handshake(server: &Server, req: &Parts) -> EngineResponse {
         Ok(opened) => opened,
         Err(response) => return response,
     };
-    let mut body = Packet::Open(handshake).to_text();
-    if let Some(rest) = handle.core().poll_payload() {
-        body.push(RECORD_SEPARATOR);
-        body.push_str(&rest);
-    }
+    let body = handle.core().open_payload(&Packet::Open(handshake));
     let mut response = payload_response(server, body, req.headers.get(header::ACCEPT_ENCODING));
     if let Some(cookie) = &server.inner.config.cookie
         && let Ok(value) = HeaderValue::from_str(&cookie.header_value(handle.sid.as_str()))
