@@ -17,7 +17,8 @@
 //   closeWhenDone call socket.close() once done (else wait for the server to close)
 // A message is {"text":"..."} or {"binary":[bytes]}.
 //
-// Output: one JSON object per line on stdout, in event order:
+// Output: one JSON object per line on stdout, in event order, each with "t"
+// (ms since start) besides the fields below:
 //   {"event":"handshake","sid":..,"upgrades":[..],"pingInterval":..,"pingTimeout":..,"maxPayload":..}
 //   {"event":"open","transport":"polling"|"websocket"}
 //   {"event":"upgrading","transport":..}
@@ -37,7 +38,12 @@ const { Socket } = require("engine.io-client");
 const url = process.argv[2];
 const opts = JSON.parse(process.argv[3] || "{}");
 
+const t0 = Date.now();
+
+// Prints one event, with "t": milliseconds since the script started (for
+// reading failures only; the tests never assert on it).
 function emit(obj) {
+  obj.t = Date.now() - t0;
   process.stdout.write(JSON.stringify(obj) + "\n");
 }
 
