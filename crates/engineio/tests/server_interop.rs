@@ -265,12 +265,18 @@ fn all_bytes() -> Vec<u8> {
     (0..=255).collect()
 }
 
-/// The test configuration: pings every 300 ms, 200 ms to answer, and a short
+/// The test configuration: pings every 300 ms, 1 s to answer, and a short
 /// close timeout so the final shutdown never waits long.
+///
+/// The pong deadline is 1 s, not 200 ms: with 200 ms, one heartbeat run in
+/// about 40 (three suites at once on 2 shared cores) saw the session closed
+/// after 3 pings, a starved peer rather than a server fault. 1 s still
+/// catches a heartbeat that ignores pongs: the heartbeat tests need 6 pings,
+/// at least 1.8 s.
 fn config() -> ServerConfig {
     ServerConfig::default()
         .ping_interval(Duration::from_millis(300))
-        .ping_timeout(Duration::from_millis(200))
+        .ping_timeout(Duration::from_secs(1))
         .close_timeout(Duration::from_secs(2))
 }
 
@@ -723,9 +729,8 @@ async fn node_websocket_server_disconnect() {
 
 // ===== 6: heartbeat =====
 
-/// The client stays connected across 6 pings (300 ms interval, 200 ms to
-/// answer); the server's disconnect handler fires only when the client
-/// closes.
+/// The client stays connected across 6 pings (300 ms apart); the server's
+/// disconnect handler fires only when the client closes.
 async fn node_heartbeat(transport: &str) {
     let mut server = TestServer::start(config(), Behaviour::default()).await;
     let output = peer::spawn(
@@ -1027,13 +1032,12 @@ async fn python_polling_burst_of_40_in_order() {
     server.stop().await;
 }
 
-/// SERVER BUG (fails on purpose until the server is fixed): 40 messages
-/// queued by the connect handler, before the polling handshake is answered.
-/// The handshake response carries the open packet plus up to 16 queued
-/// packets, 17 in all, and python-engineio's client refuses a payload of
-/// more than 16 packets: `connect()` raises `ConnectionError('Unexpected
-/// response from server')`. The open packet must count against the cap
-/// (`handshake` in src/server/http.rs appends a full `poll_payload()`).
+/// Regression test for a server bug found here: 40 messages queued by the
+/// connect handler, before the polling handshake is answered. The handshake
+/// response used to carry the open packet plus up to 16 queued packets, 17
+/// in all, and python-engineio's client refuses a payload of more than 16
+/// packets: `connect()` raised `ConnectionError('Unexpected response from
+/// server')`. The open packet must count against the 16-packet cap.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_polling_burst_of_40_in_handshake() {
     if !peer::available("python_polling_burst_of_40_in_handshake") {
