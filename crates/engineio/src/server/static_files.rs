@@ -93,7 +93,10 @@ pub struct ResolvedFile {
 /// let script = files.resolve("/static/js/app.js").unwrap();
 /// assert_eq!(script.path.to_str(), Some("public/js/app.js"));
 /// assert!(files.resolve("/static/../secret.txt").is_none());
-/// assert!(files.resolve("/nothing-here").is_none());
+/// // Like python-engineio, the "/" key is also the folder prefix of every
+/// // top-level path, so only the disk check (`locate`) says "no such file".
+/// assert_eq!(files.resolve("/nothing-here").unwrap().path.to_str(), Some("latency.htmlnothing-here"));
+/// assert!(StaticFiles::new().entry("/static", "public/").resolve("/nothing-here").is_none());
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StaticFiles {
