@@ -41,19 +41,7 @@ async fn serve(files: StaticFiles) -> String {
     let service = engine.layer().layer(ServeStatic::new(files, NotFound));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let (stream, _) = listener.accept().await.unwrap();
-            let service = hyper_util::service::TowerToHyperService::new(service.clone());
-            tokio::spawn(async move {
-                let _ = hyper_util::server::conn::auto::Builder::new(
-                    hyper_util::rt::TokioExecutor::new(),
-                )
-                .serve_connection_with_upgrades(hyper_util::rt::TokioIo::new(stream), service)
-                .await;
-            });
-        }
-    });
+    tokio::spawn(async move { engine.serve_with(listener, service).await });
     format!("http://{addr}")
 }
 
