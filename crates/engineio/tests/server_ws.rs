@@ -2,104 +2,43 @@
 //! 127.0.0.1: WebSocket-only sessions, the upgrade from polling, its timeout,
 //! the heartbeat, and closes.
 
+mod support;
+
 use std::time::Duration;
 
 use engineio::Sid;
-use engineio::server::{Rejection, Server, ServerConfig};
+use engineio::server::{Rejection, ServerConfig};
 use futures_util::{SinkExt as _, StreamExt as _};
 use serde_json::Value;
+use support::server::{TestServer, fast_heartbeat, http, short, start_with};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as Ws;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
 type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-struct TestServer {
-    server: Server,
-    addr: String,
-    events: mpsc::UnboundedReceiver<String>,
-}
-
-/// Settings with a heartbeat too slow to interfere with a test.
-fn short() -> ServerConfig {
-    ServerConfig::default()
-}
-
-/// Settings with a fast heartbeat, for the heartbeat tests.
-fn fast_heartbeat() -> ServerConfig {
-    ServerConfig::default()
-        .ping_interval(Duration::from_millis(300))
-        .ping_timeout(Duration::from_millis(200))
-}
-
+/// The support echo server, whose connect handler greets with "welcome" and
+/// refuses requests carrying an `x-reject` header.
 async fn start(config: ServerConfig) -> TestServer {
-    let (tx, events) = mpsc::unbounded_channel();
-    let (tx1, tx2) = (tx.clone(), tx);
-    let server = Server::builder()
-        .config(config)
-        .on_connect(|socket, request| {
+    start_with(config, |builder| {
+        builder.on_connect(|socket, request| {
             if request.headers.contains_key("x-reject") {
                 return Err(Rejection::unauthorized());
             }
             let _ = socket.send("welcome");
             Ok(())
         })
-        .on_message(move |socket, message| {
-            let _ = tx1.send(format!("message {message:?}"));
-            let _ = socket.send(message);
-        })
-        .on_disconnect(move |socket, reason| {
-            let _ = tx2.send(format!("disconnect {} {reason}", socket.sid()));
-        })
-        .build();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let serving = server.clone();
-    tokio::spawn(async move { serving.serve(listener).await });
-    TestServer {
-        server,
-        addr,
-        events,
-    }
+    })
+    .await
 }
 
-impl TestServer {
-    async fn ws(&self, query: &str) -> Client {
-        let url = format!(
-            "ws://{}/engine.io/?EIO=4&transport=websocket{query}",
-            self.addr
-        );
-        connect_async(url).await.unwrap().0
-    }
-
-    fn poll_url(&self, sid: &str) -> String {
-        format!(
-            "http://{}/engine.io/?EIO=4&transport=polling&sid={sid}",
-            self.addr
-        )
-    }
-
-    async fn event(&mut self) -> String {
-        tokio::time::timeout(Duration::from_secs(10), self.events.recv())
-            .await
-            .expect("no handler event within 10 s")
-            .unwrap()
-    }
-
-    async fn disconnect_event(&mut self) -> String {
-        loop {
-            let event = self.event().await;
-            if event.starts_with("disconnect") {
-                return event;
-            }
-        }
-    }
-}
-
-fn http() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::new()
+/// Opens a WebSocket to the engine.io path; `query` is appended.
+async fn open_ws(server: &TestServer, query: &str) -> Client {
+    let url = format!(
+        "ws://{}/engine.io/?EIO=4&transport=websocket{query}",
+        server.addr()
+    );
+    connect_async(url).await.unwrap().0
 }
 
 /// The next data frame, skipping nothing: WebSocket pings are answered by tungstenite.
@@ -138,7 +77,7 @@ async fn next_answering_pings(ws: &mut Client) -> Ws {
 #[tokio::test]
 async fn websocket_only_session_echoes_text_and_binary() {
     let mut server = start(short()).await;
-    let mut ws = server.ws("").await;
+    let mut ws = open_ws(&server, "").await;
     let open = next_text(&mut ws).await;
     let handshake: Value = serde_json::from_str(open.strip_prefix('0').unwrap()).unwrap();
     assert_eq!(handshake["upgrades"], serde_json::json!([]));
@@ -172,7 +111,7 @@ async fn websocket_only_session_echoes_text_and_binary() {
 #[tokio::test]
 async fn websocket_heartbeat_and_ping_timeout() {
     let mut server = start(fast_heartbeat()).await;
-    let mut ws = server.ws("").await;
+    let mut ws = open_ws(&server, "").await;
     let open = next_text(&mut ws).await;
     let sid = serde_json::from_str::<Value>(&open[1..]).unwrap()["sid"]
         .as_str()
@@ -196,7 +135,7 @@ async fn websocket_heartbeat_and_ping_timeout() {
 #[tokio::test]
 async fn server_disconnect_over_websocket_sends_close_packet() {
     let mut server = start(short()).await;
-    let mut ws = server.ws("").await;
+    let mut ws = open_ws(&server, "").await;
     let open = next_text(&mut ws).await;
     let sid: Sid = serde_json::from_str::<Value>(&open[1..]).unwrap()["sid"]
         .as_str()
@@ -216,7 +155,7 @@ async fn server_disconnect_over_websocket_sends_close_packet() {
 #[tokio::test]
 async fn oversized_websocket_message_closes_the_session() {
     let mut server = start(short().max_http_buffer_size(64)).await;
-    let mut ws = server.ws("").await;
+    let mut ws = open_ws(&server, "").await;
     let open = next_text(&mut ws).await;
     let sid = serde_json::from_str::<Value>(&open[1..]).unwrap()["sid"]
         .as_str()
@@ -237,7 +176,7 @@ async fn rejected_websocket_handshake_gets_401() {
     let mut request =
         tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!(
             "ws://{}/engine.io/?EIO=4&transport=websocket",
-            server.addr
+            server.addr()
         ))
         .unwrap();
     request
@@ -258,7 +197,7 @@ async fn upgrade_releases_the_poll_and_moves_the_queue_to_the_websocket() {
     let body = http()
         .get(format!(
             "http://{}/engine.io/?EIO=4&transport=polling",
-            server.addr
+            server.addr()
         ))
         .send()
         .await
@@ -275,11 +214,11 @@ async fn upgrade_releases_the_poll_and_moves_the_queue_to_the_websocket() {
     let sid_typed: Sid = sid.parse().unwrap();
 
     let pending = tokio::spawn({
-        let url = server.poll_url(&sid);
+        let url = server.session_url(&sid);
         async move { http().get(url).send().await.unwrap().text().await.unwrap() }
     });
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let mut ws = server.ws(&format!("&sid={sid}")).await;
+    let mut ws = open_ws(&server, &format!("&sid={sid}")).await;
     ws.send(Ws::text("2probe")).await.unwrap();
     assert_eq!(next_text(&mut ws).await, "3probe");
     // The pending poll is released with a noop at once.
@@ -299,13 +238,13 @@ async fn upgrade_releases_the_poll_and_moves_the_queue_to_the_websocket() {
     assert_eq!(next_answering_pings(&mut ws).await, Ws::text("4after"));
 
     // Polling is over for this session; a second WebSocket is refused.
-    let response = http().get(server.poll_url(&sid)).send().await.unwrap();
+    let response = http().get(server.session_url(&sid)).send().await.unwrap();
     assert_eq!(response.status(), 400);
     let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
     assert_eq!(body["code"], 3);
     let second = connect_async(format!(
         "ws://{}/engine.io/?EIO=4&transport=websocket&sid={sid}",
-        server.addr
+        server.addr()
     ))
     .await;
     assert!(
@@ -320,7 +259,7 @@ async fn an_upgrade_that_never_completes_times_out_and_polling_goes_on() {
     let body = http()
         .get(format!(
             "http://{}/engine.io/?EIO=4&transport=polling",
-            server.addr
+            server.addr()
         ))
         .send()
         .await
@@ -333,19 +272,19 @@ async fn an_upgrade_that_never_completes_times_out_and_polling_goes_on() {
         .as_str()
         .unwrap()
         .to_owned();
-    let mut ws = server.ws(&format!("&sid={sid}")).await;
+    let mut ws = open_ws(&server, &format!("&sid={sid}")).await;
     // No probe: the server gives up on the WebSocket after the upgrade timeout.
     assert!(matches!(next(&mut ws).await, Ws::Close(_)));
     // The session is alive on polling, and can try again.
     let response = http()
-        .post(server.poll_url(&sid))
+        .post(server.session_url(&sid))
         .body("4still polling")
         .send()
         .await
         .unwrap();
     assert_eq!(response.text().await.unwrap(), "ok");
     let polled = http()
-        .get(server.poll_url(&sid))
+        .get(server.session_url(&sid))
         .send()
         .await
         .unwrap()
@@ -354,7 +293,7 @@ async fn an_upgrade_that_never_completes_times_out_and_polling_goes_on() {
         .unwrap();
     assert!(polled.contains("4still polling"), "{polled}");
     assert_eq!(server.event().await, "message Text(\"still polling\")");
-    let mut ws = server.ws(&format!("&sid={sid}")).await;
+    let mut ws = open_ws(&server, &format!("&sid={sid}")).await;
     ws.send(Ws::text("2probe")).await.unwrap();
     assert_eq!(next_text(&mut ws).await, "3probe");
 }
@@ -365,7 +304,7 @@ async fn a_wrong_packet_during_the_probe_aborts_the_upgrade() {
     let body = http()
         .get(format!(
             "http://{}/engine.io/?EIO=4&transport=polling",
-            server.addr
+            server.addr()
         ))
         .send()
         .await
@@ -378,7 +317,7 @@ async fn a_wrong_packet_during_the_probe_aborts_the_upgrade() {
         .as_str()
         .unwrap()
         .to_owned();
-    let mut ws = server.ws(&format!("&sid={sid}")).await;
+    let mut ws = open_ws(&server, &format!("&sid={sid}")).await;
     ws.send(Ws::text("4not a probe")).await.unwrap();
     assert!(matches!(next(&mut ws).await, Ws::Close(_)));
     assert_eq!(

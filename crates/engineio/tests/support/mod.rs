@@ -252,3 +252,5 @@ impl Drop for TempDir {
 
 #[cfg(feature = "client")]
 pub mod client_events;
+#[cfg(feature = "server")]
+pub mod server;
