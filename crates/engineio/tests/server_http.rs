@@ -633,6 +633,55 @@ async fn outside_the_engine_path_is_404_standalone_and_inner_service_with_axum()
 }
 
 #[tokio::test]
+async fn the_path_works_without_its_trailing_slash_and_nested_under_a_prefix() {
+    let server = start(short()).await;
+    let no_slash = server.base.trim_end_matches('/').to_owned();
+    let body = http()
+        .get(format!("{no_slash}?EIO=4&transport=polling"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.starts_with("0{"), "{body}");
+
+    // Mounted at /realtime in axum: axum strips the prefix before our service sees it.
+    let engine = Server::builder().build();
+    let app: axum::Router =
+        axum::Router::new().nest_service("/realtime", engine.clone().into_service());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let body = http()
+        .get(format!(
+            "http://{addr}/realtime/engine.io/?EIO=4&transport=polling"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let sid = serde_json::from_str::<Value>(&body[1..]).unwrap()["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The WebSocket upgrade works through the nesting too.
+    let ws_url = format!("ws://{addr}/realtime/engine.io/?EIO=4&transport=websocket&sid={sid}");
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
+    use futures_util::{SinkExt as _, StreamExt as _};
+    ws.send(tokio_tungstenite::tungstenite::Message::text("2probe"))
+        .await
+        .unwrap();
+    let reply = ws.next().await.unwrap().unwrap();
+    assert_eq!(
+        reply,
+        tokio_tungstenite::tungstenite::Message::text("3probe")
+    );
+}
+
+#[tokio::test]
 async fn shutdown_closes_every_session() {
     let mut server = start(short().close_timeout(Duration::from_millis(200))).await;
     let (sid, _) = server.handshake().await;

@@ -1,0 +1,164 @@
+//! The `eio` binary end to end, as a user runs it: `--help`, `--version`,
+//! `eio serve` answering `eio connect` on 127.0.0.1, a refused connection,
+//! and a clean stop on Ctrl-C (SIGINT).
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const EIO: &str = env!("CARGO_BIN_EXE_eio");
+
+/// A running `eio serve` on an ephemeral port; killed on drop.
+struct Serve {
+    child: Child,
+    url: String,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Serve {
+    fn start() -> Self {
+        let mut child = Command::new(EIO)
+            .args([
+                "serve",
+                "--port",
+                "0",
+                "--ping-interval",
+                "500",
+                "--ping-timeout",
+                "500",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let banner = lines
+            .recv_timeout(Duration::from_secs(20))
+            .expect("no banner from eio serve");
+        // "eio echo server on http://127.0.0.1:PORT/engine.io/ (...)"
+        let url = banner
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .expect("the banner names the URL")
+            .trim_end_matches("/engine.io/")
+            .to_owned();
+        Self { child, url, lines }
+    }
+
+    fn next_line(&self) -> String {
+        self.lines
+            .recv_timeout(Duration::from_secs(20))
+            .expect("eio serve printed nothing")
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn run(args: &[&str]) -> std::process::Output {
+    Command::new(EIO)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn help_and_version() {
+    let help = run(&["--help"]);
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(text.contains("serve") && text.contains("connect"), "{text}");
+    let version = run(&["--version"]);
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("eio {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn serve_echoes_to_connect_over_every_transport() {
+    let serve = Serve::start();
+    for transport in ["polling", "websocket", "auto"] {
+        let output = run(&[
+            "connect",
+            &serve.url,
+            "--transport",
+            transport,
+            "--send",
+            "héllo 👋",
+            "--send",
+            "second",
+            "--count",
+            "2",
+        ]);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{transport}: {stdout} {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(
+            stdout.lines().collect::<Vec<_>>(),
+            ["héllo 👋", "second"],
+            "{transport}"
+        );
+        let connect = serve.next_line();
+        assert!(connect.starts_with("connect "), "{connect}");
+        let disconnect = serve.next_line();
+        assert!(disconnect.ends_with("client disconnect"), "{disconnect}");
+    }
+}
+
+#[test]
+fn connect_to_nothing_fails_with_a_message() {
+    // Bind and drop a listener to get a port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let output = run(&[
+        "connect",
+        &format!("http://127.0.0.1:{port}"),
+        "--send",
+        "x",
+    ]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot connect"), "{stderr}");
+}
+
+#[test]
+fn serve_stops_cleanly_on_ctrl_c() {
+    let mut serve = Serve::start();
+    let status = Command::new("kill")
+        .args(["-INT", &serve.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(serve.next_line().starts_with("shutting down"));
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = serve.child.try_wait().unwrap() {
+            assert!(status.success(), "{status}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "eio serve did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
