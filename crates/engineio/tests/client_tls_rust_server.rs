@@ -1,0 +1,138 @@
+//! TLS end to end with both of our ends: our server behind a rustls
+//! acceptor with a self-signed certificate made in the test, and our client,
+//! over https (then the upgrade to wss) and wss only. Verification with the
+//! custom CA succeeds; without it the connection fails with a TLS error.
+
+use std::sync::Arc;
+
+use engineio::Transport;
+use engineio::client::{Client, ConnectionError, Event};
+use engineio::server::Server;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tower_service::Service as _;
+
+/// Starts an echo server on 127.0.0.1 behind TLS; returns its port and the
+/// certificate's PEM.
+async fn tls_echo_server() -> (u16, String) {
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+            .unwrap();
+    let pem = certified.cert.pem();
+    let chain = vec![CertificateDer::from(certified.cert.der().to_vec())];
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        certified.signing_key.serialize_der(),
+    ));
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let server = Server::builder()
+        .on_message(|socket, message| {
+            let _ = socket.send(message);
+        })
+        .build();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let acceptor = acceptor.clone();
+            let service = server.clone().into_service();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let hyper_service = hyper::service::service_fn(move |req| {
+                    let mut service = service.clone();
+                    async move { service.call(req).await }
+                });
+                let _ = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                )
+                .serve_connection_with_upgrades(hyper_util::rt::TokioIo::new(tls), hyper_service)
+                .await;
+            });
+        }
+    });
+    (port, pem)
+}
+
+async fn echo(client: &Client, text: &str) -> String {
+    client.send(text).unwrap();
+    loop {
+        let event = tokio::time::timeout(std::time::Duration::from_secs(10), client.recv())
+            .await
+            .expect("no event within 10 s")
+            .expect("the client stopped");
+        if let Event::Message(engineio::Message::Text(reply)) = event {
+            return reply;
+        }
+    }
+}
+
+#[tokio::test]
+async fn https_and_wss_with_the_custom_ca() {
+    let (port, pem) = tls_echo_server().await;
+    let client = Client::builder()
+        .add_root_certificate_pem(pem.clone())
+        .build()
+        .unwrap();
+    client
+        .connect(&format!("https://127.0.0.1:{port}"))
+        .await
+        .unwrap();
+    assert_eq!(echo(&client, "over https ✓").await, "over https ✓");
+    // The upgrade to wss:// happens with the same trust.
+    let mut upgraded = client.transport() == Some(Transport::WebSocket);
+    for _ in 0..100 {
+        if upgraded {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        upgraded = client.transport() == Some(Transport::WebSocket);
+    }
+    assert!(upgraded, "the client did not upgrade to wss");
+    assert_eq!(echo(&client, "over wss").await, "over wss");
+    client.disconnect().await;
+
+    let client = Client::builder()
+        .add_root_certificate_pem(pem)
+        .transports([Transport::WebSocket])
+        .build()
+        .unwrap();
+    client
+        .connect(&format!("wss://127.0.0.1:{port}"))
+        .await
+        .unwrap();
+    assert_eq!(echo(&client, "wss only").await, "wss only");
+    client.disconnect().await;
+}
+
+#[tokio::test]
+async fn without_the_ca_the_connection_is_refused_as_tls_error() {
+    let (port, _pem) = tls_echo_server().await;
+    for (scheme, transports) in [("https", Transport::Polling), ("wss", Transport::WebSocket)] {
+        let client = Client::builder().transports([transports]).build().unwrap();
+        let err = client
+            .connect(&format!("{scheme}://127.0.0.1:{port}"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ConnectionError::Tls(_)), "{scheme}: {err:?}");
+    }
+    // Skipping verification is an explicit choice.
+    let client = Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    client
+        .connect(&format!("https://127.0.0.1:{port}"))
+        .await
+        .unwrap();
+    assert_eq!(echo(&client, "unverified").await, "unverified");
+    client.disconnect().await;
+}
