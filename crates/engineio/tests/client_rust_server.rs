@@ -160,3 +160,29 @@ async fn rejection_carries_the_json() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_send_queue_is_bounded_and_drains() {
+    let server = TestServer::start(None).await;
+    for transports in [&[Transport::Polling][..], &[Transport::WebSocket]] {
+        let client = Client::builder()
+            .transports(transports.iter().copied())
+            .max_queue(2)
+            .build()
+            .unwrap();
+        client.connect(&server.url).await.unwrap();
+        // The test runtime has one thread: the session task cannot write
+        // anything between these synchronous sends.
+        client.send("one").unwrap();
+        client.send("two").unwrap();
+        assert_eq!(
+            client.send("three"),
+            Err(engineio::client::SendError::QueueFull { limit: 2 })
+        );
+        assert_eq!(next_text(&client).await, "one");
+        assert_eq!(next_text(&client).await, "two");
+        // Written: the queue has room again.
+        assert_eq!(ask(&client, "four").await, "four");
+        within(client.disconnect()).await;
+    }
+}

@@ -185,9 +185,15 @@ impl Client {
                 {
                     return Err(SendError::RecordSeparator);
                 }
-                commands
-                    .send(Command::Send(message))
-                    .map_err(|_| SendError::NotConnected)
+                let shared = self.shared();
+                let limit = shared.config.max_queue;
+                if !shared.unwritten.try_add(limit) {
+                    return Err(SendError::QueueFull { limit });
+                }
+                commands.send(Command::Send(message)).map_err(|_| {
+                    shared.unwritten.written(1);
+                    SendError::NotConnected
+                })
             }
             _ => Err(SendError::NotConnected),
         }

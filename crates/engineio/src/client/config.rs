@@ -19,6 +19,7 @@ use super::error::ConfigError;
 /// | [`path`](Self::path) | `engine.io` (appended to the URL's path, see [the module docs](crate::client)) |
 /// | [`query`](Self::query) | none |
 /// | [`request_timeout`](Self::request_timeout) | 5 s |
+/// | [`max_queue`](Self::max_queue) | 1024 messages not yet written |
 /// | [`timestamp_requests`](Self::timestamp_requests) | on |
 /// | [`reconnection`](Self::reconnection) | off |
 /// | `add_root_certificate_pem` (feature `tls`) | the Mozilla roots only |
@@ -50,6 +51,7 @@ pub struct ClientConfig {
     pub(crate) path: String,
     pub(crate) query: Vec<(String, String)>,
     pub(crate) request_timeout: Duration,
+    pub(crate) max_queue: usize,
     pub(crate) timestamp_requests: bool,
     pub(crate) reconnection: Option<Reconnection>,
     #[cfg(feature = "tls")]
@@ -66,6 +68,7 @@ impl Default for ClientConfig {
             path: "engine.io".to_owned(),
             query: Vec::new(),
             request_timeout: Duration::from_secs(5),
+            max_queue: 1024,
             timestamp_requests: true,
             reconnection: None,
             #[cfg(feature = "tls")]
@@ -168,6 +171,23 @@ impl ClientConfig {
     /// ```
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
+        self
+    }
+
+    /// The most messages sent but not yet written to the transport (default
+    /// 1024). Past it, [`Client::send`](super::Client::send) fails with
+    /// [`SendError::QueueFull`](super::SendError::QueueFull) instead of
+    /// growing memory without bound when the server reads slowly.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::client::ClientConfig;
+    /// let config = ClientConfig::default().max_queue(10_000);
+    /// # drop(config);
+    /// ```
+    pub fn max_queue(mut self, messages: usize) -> Self {
+        self.max_queue = messages.max(1);
         self
     }
 

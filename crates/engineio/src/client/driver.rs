@@ -28,7 +28,7 @@ use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 use super::endpoint::Endpoint;
 use super::error::ConnectionError;
 use super::event::{DisconnectReason, Event, State};
-use super::session::{Command, Established, Shared, UNLIMITED};
+use super::session::{Command, Established, Shared, UNLIMITED, Unwritten};
 use super::ws::{self, WsStream};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -36,7 +36,12 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 /// What the WebSocket writer task is asked to do.
 #[derive(Debug)]
 enum WsOut {
-    Frame(WsMessage),
+    /// A frame; `counted` when it carries an application message, which the
+    /// unwritten count releases once written.
+    Frame {
+        frame: WsMessage,
+        counted: bool,
+    },
     Close,
 }
 
@@ -49,10 +54,10 @@ struct WsConn {
 }
 
 impl WsConn {
-    fn new(stream: WsStream) -> Self {
+    fn new(stream: WsStream, unwritten: Arc<Unwritten>) -> Self {
         let (sink, read) = stream.split();
         let (write, rx) = mpsc::unbounded_channel();
-        let writer = tokio::spawn(write_loop(sink, rx));
+        let writer = tokio::spawn(write_loop(sink, rx, unwritten));
         Self {
             read,
             write,
@@ -65,8 +70,9 @@ impl WsConn {
             Frame::Text(text) => WsMessage::text(text),
             Frame::Binary(bytes) => WsMessage::Binary(bytes),
         };
+        let counted = matches!(packet, Packet::Message(_));
         // A failed writer shows up as a read error.
-        let _ = self.write.send(WsOut::Frame(frame));
+        let _ = self.write.send(WsOut::Frame { frame, counted });
     }
 
     /// Sends a close frame after everything queued, and waits (at most
@@ -83,11 +89,16 @@ impl WsConn {
 async fn write_loop(
     mut sink: SplitSink<WsStream, WsMessage>,
     mut rx: mpsc::UnboundedReceiver<WsOut>,
+    unwritten: Arc<Unwritten>,
 ) {
     while let Some(out) = rx.recv().await {
         match out {
-            WsOut::Frame(frame) => {
-                if let Err(err) = sink.send(frame).await {
+            WsOut::Frame { frame, counted } => {
+                let result = sink.send(frame).await;
+                if counted {
+                    unwritten.written(1);
+                }
+                if let Err(err) = result {
                     tracing::debug!("engine.io WebSocket write failed: {err}");
                     return;
                 }
@@ -134,6 +145,13 @@ pub(crate) struct Driver {
     closing: Option<Instant>,
 }
 
+impl Drop for Driver {
+    /// Messages still queued die with the session: release their count.
+    fn drop(&mut self) {
+        self.shared.unwritten.reset();
+    }
+}
+
 impl Driver {
     pub(crate) fn new(
         shared: Arc<Shared>,
@@ -162,7 +180,9 @@ impl Driver {
             post: None,
             probe: None,
             probed: None,
-            ws: established.ws.map(WsConn::new),
+            ws: established
+                .ws
+                .map(|stream| WsConn::new(stream, shared.unwritten.clone())),
             closing: None,
             shared,
             endpoint,
@@ -304,12 +324,15 @@ impl Driver {
         }
         if self.post.is_none() && self.probed.is_none() && !self.outbox.is_empty() {
             let mut encoder = PayloadEncoder::new(self.limits);
+            let mut messages = 0;
             while let Some(packet) = self.outbox.front() {
                 if !encoder.try_push(packet) {
                     break;
                 }
+                messages += usize::from(matches!(packet, Packet::Message(_)));
                 self.outbox.pop_front();
             }
+            self.shared.unwritten.written(messages);
             let net = self.shared.net.clone();
             let url = self.endpoint.polling(Some(&self.sid), false);
             let payload = encoder.finish();
@@ -333,7 +356,7 @@ impl Driver {
         let Some(stream) = self.probed.take() else {
             return;
         };
-        let conn = WsConn::new(*stream);
+        let conn = WsConn::new(*stream, self.shared.unwritten.clone());
         conn.send(&Packet::Upgrade);
         for packet in self.outbox.drain(..) {
             conn.send(&packet);

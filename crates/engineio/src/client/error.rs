@@ -128,6 +128,14 @@ pub enum SendError {
     /// refused while the session is on polling.
     #[error("text with the record separator U+001E cannot be sent over long-polling")]
     RecordSeparator,
+    /// [`ClientConfig::max_queue`](super::ClientConfig::max_queue) messages
+    /// wait to be written already: the server (or the network) is slower
+    /// than the application. The message was not queued.
+    #[error("the send queue is full ({limit} messages)")]
+    QueueFull {
+        /// The configured limit.
+        limit: usize,
+    },
 }
 
 /// A dependency's error and its causes as one message.

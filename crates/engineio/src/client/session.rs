@@ -46,6 +46,39 @@ pub(crate) struct Shared {
     pub(crate) sessions: watch::Sender<usize>,
     queue_tx: mpsc::UnboundedSender<Event>,
     pub(crate) queue_rx: Mutex<mpsc::UnboundedReceiver<Event>>,
+    /// Messages sent but not yet written (bounded by `config.max_queue`).
+    pub(crate) unwritten: Arc<Unwritten>,
+}
+
+/// The count of messages sent but not yet written to the transport.
+#[derive(Debug, Default)]
+pub(crate) struct Unwritten(std::sync::atomic::AtomicUsize);
+
+impl Unwritten {
+    /// Counts one more message, unless `limit` are counted already.
+    pub(crate) fn try_add(&self, limit: usize) -> bool {
+        use std::sync::atomic::Ordering;
+        self.0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < limit).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    /// Counts `n` messages as written (or dropped with their session).
+    pub(crate) fn written(&self, n: usize) {
+        use std::sync::atomic::Ordering;
+        let _ = self
+            .0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |count| {
+                Some(count.saturating_sub(n))
+            });
+    }
+
+    /// Forgets every count (the session that held them ended).
+    pub(crate) fn reset(&self) {
+        self.0.store(0, std::sync::atomic::Ordering::Release);
+    }
 }
 
 impl Shared {
@@ -64,6 +97,7 @@ impl Shared {
             sessions: watch::Sender::new(0),
             queue_tx,
             queue_rx: Mutex::new(queue_rx),
+            unwritten: Arc::default(),
         }
     }
 
