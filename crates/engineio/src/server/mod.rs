@@ -49,3 +49,24 @@ pub use service::{EngineIoLayer, EngineIoService, NotFound, ResponseFuture};
 pub use socket::Socket;
 pub use static_files::{ResolvedFile, StaticEntry, StaticFiles};
 pub use static_service::{ServeStatic, ServeStaticLayer, StaticBody};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send_sync<T: Send + Sync + 'static>() {}
+
+    #[test]
+    fn public_types_are_send_and_sync() {
+        send_sync::<Server>();
+        send_sync::<Socket>();
+        send_sync::<ServerConfig>();
+        send_sync::<ConnectRequest>();
+        send_sync::<Rejection>();
+        send_sync::<SendError>();
+        send_sync::<EngineIoService<NotFound>>();
+        send_sync::<EngineIoLayer>();
+        send_sync::<StaticFiles>();
+        send_sync::<ServeStatic<NotFound>>();
+    }
+}
