@@ -50,7 +50,7 @@ pub(crate) struct ConnectArgs {
 
 /// The `--transport` choices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum TransportChoice {
+pub(crate) enum TransportChoice {
     /// Long-polling, upgraded to WebSocket when the server offers it.
     Auto,
     /// Long-polling only.
@@ -60,7 +60,7 @@ enum TransportChoice {
 }
 
 impl TransportChoice {
-    fn transports(self) -> Vec<Transport> {
+    pub(crate) fn transports(self) -> Vec<Transport> {
         match self {
             Self::Auto => vec![Transport::Polling, Transport::WebSocket],
             Self::Polling => vec![Transport::Polling],

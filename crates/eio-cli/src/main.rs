@@ -2,12 +2,14 @@
 //!
 //! - `eio serve`: an echo server;
 //! - `eio connect URL`: a client that sends and prints messages;
+//! - `eio bench URL`: echo round trips against any server;
 //! - `eio --help` lists every command and option.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod connect;
 mod serve;
 
@@ -25,6 +27,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Connect to a server, send messages, print what arrives.
     Connect(connect::ConnectArgs),
+    /// Measure echo round trips against a server (ours or any peer).
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,9 +40,9 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let args = match cli.command {
+    let command = match cli.command {
         Command::Connect(args) => return connect::run(args),
-        Command::Serve(args) => args,
+        command => command,
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -47,7 +51,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve::run(args)) {
+    let result = match command {
+        Command::Serve(args) => runtime.block_on(serve::run(args)),
+        Command::Bench(args) => runtime.block_on(bench::run(args)),
+        Command::Connect(_) => Ok(()),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("eio: {message}");

@@ -162,3 +162,30 @@ fn serve_stops_cleanly_on_ctrl_c() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn bench_reports_every_echo() {
+    let serve = Serve::start();
+    for transport in ["websocket", "polling"] {
+        let output = run(&[
+            "bench",
+            &serve.url,
+            "--clients",
+            "3",
+            "--messages",
+            "20",
+            "--transport",
+            transport,
+            "--json",
+        ]);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{stdout} {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!(report["echoes"], 60, "{transport}: {report}");
+        assert!(report["p99_ms"].as_f64().unwrap() >= report["p50_ms"].as_f64().unwrap());
+    }
+}
