@@ -222,6 +222,9 @@ pub struct Session {
     queue: VecDeque<EncodedPacket>,
     /// Application packets in `queue` (pings and closes are not counted).
     app_queued: usize,
+    /// Whether a ping waits in `queue` (at most one ever does, even if a
+    /// client answers pings it was never sent).
+    ping_queued: bool,
     next_ping: Instant,
     pong_deadline: Option<Instant>,
     poll_in_flight: bool,
@@ -252,6 +255,7 @@ impl Session {
             upgrade: Upgrade::None,
             queue: VecDeque::new(),
             app_queued: 0,
+            ping_queued: false,
             next_ping: now + config.ping_interval,
             pong_deadline: None,
             poll_in_flight: false,
@@ -476,7 +480,10 @@ impl Session {
             }
             Some(_) => Timeout::Nothing,
             None if now >= self.next_ping => {
-                self.queue.push_back(EncodedPacket::new(Packet::ping()));
+                if !self.ping_queued {
+                    self.queue.push_back(EncodedPacket::new(Packet::ping()));
+                    self.ping_queued = true;
+                }
                 self.pong_deadline = Some(now + self.config.ping_timeout);
                 Timeout::PingQueued
             }
@@ -519,6 +526,8 @@ impl Session {
         };
         if self.farewell == Farewell::Done {
             self.queue.clear();
+            self.app_queued = 0;
+            self.ping_queued = false;
         } else {
             self.close_deadline = Some(now + self.config.close_timeout);
         }
@@ -530,6 +539,7 @@ impl Session {
         self.farewell = Farewell::Done;
         self.queue.clear();
         self.app_queued = 0;
+        self.ping_queued = false;
         self.close_deadline = None;
     }
 
@@ -709,7 +719,9 @@ impl Session {
 
     fn pop_front(&mut self) -> Option<EncodedPacket> {
         let packet = self.queue.pop_front()?;
-        if !matches!(packet.packet(), Packet::Ping(_) | Packet::Close) {
+        if matches!(packet.packet(), Packet::Ping(_)) {
+            self.ping_queued = false;
+        } else {
             self.app_queued = self.app_queued.saturating_sub(1);
         }
         Some(packet)
@@ -823,6 +835,7 @@ impl Session {
     pub fn take_ws_packets(&mut self) -> Vec<EncodedPacket> {
         let mut packets: Vec<EncodedPacket> = self.queue.drain(..).collect();
         self.app_queued = 0;
+        self.ping_queued = false;
         if self.closed.is_some() && self.farewell == Farewell::ClosePacket {
             packets.push(EncodedPacket::new(Packet::Close));
         }
@@ -1061,6 +1074,25 @@ mod tests {
         let body = s.open_payload(&Packet::Noop);
         assert_eq!(body.split('\u{1e}').count(), 16);
         assert_eq!(s.queued(), 25);
+    }
+
+    #[test]
+    fn pongs_for_undelivered_pings_do_not_pile_pings_up() {
+        // Found by the session_ops fuzz target: a client that answers pings
+        // without polling must not grow the queue by one ping per interval.
+        let t0 = Instant::now();
+        let mut s = Session::new(Transport::Polling, config(), t0);
+        let mut now = t0;
+        for _ in 0..10 {
+            now += ms(300);
+            assert_eq!(s.handle_timeout(now), Timeout::PingQueued);
+            s.receive(Packet::pong(), now);
+        }
+        assert_eq!(s.queued(), 1);
+        assert_eq!(s.poll_payload().as_deref(), Some("2"));
+        now += ms(300);
+        assert_eq!(s.handle_timeout(now), Timeout::PingQueued);
+        assert_eq!(s.queued(), 1);
     }
 
     #[test]
