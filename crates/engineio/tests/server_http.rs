@@ -526,6 +526,21 @@ async fn pongs_keep_a_polling_session_alive() {
 }
 
 #[tokio::test]
+async fn text_with_the_record_separator_is_refused_on_polling() {
+    let server = start(short()).await;
+    let (sid, _) = server.handshake().await;
+    let sid: Sid = sid.parse().unwrap();
+    let refused = Err(engineio::server::SendError::SeparatorInText);
+    assert_eq!(server.server.send(sid, "hi\u{1e}1"), refused);
+    assert_eq!(
+        server.server.socket(sid).unwrap().send("hi\u{1e}1"),
+        refused
+    );
+    // Binary is never affected.
+    server.server.send(sid, vec![0x1e_u8]).unwrap();
+}
+
+#[tokio::test]
 async fn a_full_queue_refuses_sends() {
     let server = start(short().max_queue(2)).await;
     let (sid, _) = server.handshake().await;

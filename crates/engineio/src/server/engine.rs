@@ -79,6 +79,13 @@ impl SessionHandle {
         self.core.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Queues a packet and wakes the writer; the one place sends go through.
+    pub(crate) fn send(&self, packet: &EncodedPacket) -> Result<(), SendError> {
+        self.core().send(packet.clone())?;
+        self.wake.notify_waiters();
+        Ok(())
+    }
+
     /// Tells the writers and the timer that something changed.
     pub(crate) fn changed(&self) {
         self.wake.notify_waiters();
@@ -400,15 +407,9 @@ impl Server {
     /// }
     /// ```
     pub fn send_packet(&self, sid: Sid, packet: &EncodedPacket) -> Result<(), SendError> {
-        let handle = self.handle(sid).ok_or(SendError::UnknownSession)?;
-        let result = handle.core().send(packet.clone());
-        match result {
-            Ok(()) => {
-                handle.wake.notify_waiters();
-                Ok(())
-            }
-            Err(err) => Err(err.into()),
-        }
+        self.handle(sid)
+            .ok_or(SendError::UnknownSession)?
+            .send(packet)
     }
 
     /// Closes a session ("server disconnect"). Returns whether it was open.

@@ -57,7 +57,8 @@ impl Socket {
     /// # Errors
     ///
     /// [`SendError::Closed`] after the session closed,
-    /// [`SendError::QueueFull`] when the client does not keep up.
+    /// [`SendError::QueueFull`] when the client does not keep up,
+    /// [`SendError::SeparatorInText`] for text holding `0x1E` on polling.
     pub fn send(&self, message: impl Into<Message>) -> Result<(), SendError> {
         self.send_packet(&EncodedPacket::new(engineio_proto::Packet::Message(
             message.into(),
@@ -70,17 +71,7 @@ impl Socket {
     ///
     /// As [`Socket::send`].
     pub fn send_packet(&self, packet: &EncodedPacket) -> Result<(), SendError> {
-        let result = self.handle.core().send(packet.clone());
-        match result {
-            Ok(()) => {
-                self.handle.wake.notify_waiters();
-                Ok(())
-            }
-            Err(engineio_proto::server::SendError::QueueFull { limit }) => {
-                Err(SendError::QueueFull { limit })
-            }
-            Err(_) => Err(SendError::Closed),
-        }
+        self.handle.send(packet)
     }
 
     /// Closes the session ("server disconnect"); never blocks.
