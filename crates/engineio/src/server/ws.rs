@@ -220,13 +220,13 @@ async fn probe(handle: &SessionHandle, ws: &mut Ws) -> bool {
 /// `Some(Err)` for a frame that does not decode.
 async fn next_packet(ws: &mut Ws) -> Option<Result<Packet, String>> {
     loop {
-        let frame = match ws.next().await? {
-            Ok(WsMessage::Text(text)) => Frame::Text(text.as_str().to_owned()),
-            Ok(WsMessage::Binary(bytes)) => Frame::Binary(bytes),
+        let packet = match ws.next().await? {
+            Ok(WsMessage::Text(text)) => Packet::decode_text(text.as_str()),
+            Ok(WsMessage::Binary(bytes)) => Frame::Binary(bytes).decode(),
             Ok(WsMessage::Close(_)) | Err(_) => return None,
             Ok(_) => continue,
         };
-        return Some(frame.decode().map_err(|err| err.to_string()));
+        return Some(packet.map_err(|err| err.to_string()));
     }
 }
 
@@ -276,9 +276,10 @@ async fn run(server: &Server, handle: &Arc<SessionHandle>, ws: Ws) {
         tokio::select! {
             () = &mut woken => {}
             frame = stream.next() => {
-                let frame = match frame {
-                    Some(Ok(WsMessage::Text(text))) => Frame::Text(text.as_str().to_owned()),
-                    Some(Ok(WsMessage::Binary(bytes))) => Frame::Binary(bytes),
+                // Text is decoded from the frame's own buffer, without a copy.
+                let decoded = match frame {
+                    Some(Ok(WsMessage::Text(text))) => Packet::decode_text(text.as_str()),
+                    Some(Ok(WsMessage::Binary(bytes))) => Frame::Binary(bytes).decode(),
                     Some(Ok(WsMessage::Close(_))) | None => {
                         end(server, handle, DisconnectReason::TransportClose).await;
                         return;
@@ -290,7 +291,7 @@ async fn run(server: &Server, handle: &Arc<SessionHandle>, ws: Ws) {
                     }
                     Some(Ok(_)) => continue,
                 };
-                match frame.decode() {
+                match decoded {
                     Ok(packet) => server.received(handle, packet).await,
                     Err(err) => {
                         tracing::warn!(sid = %handle.sid, error = %err, "undecodable frame, closing the session");
