@@ -384,11 +384,7 @@ async fn a_poll_carries_at_most_16_packets_and_nothing_is_lost() {
 async fn overlapping_gets_close_the_session() {
     let mut server = start(short()).await;
     let (sid, _) = server.handshake().await;
-    let first = tokio::spawn({
-        let url = server.session_url(&sid);
-        async move { http().get(url).send().await.unwrap().text().await.unwrap() }
-    });
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    let first = server.pending_poll(&sid).await;
     let response = http().get(server.session_url(&sid)).send().await.unwrap();
     let (status, body) = status_and_json(response).await;
     assert_eq!(status, 400);
@@ -407,11 +403,7 @@ async fn overlapping_gets_close_the_session() {
 async fn close_packet_answers_the_pending_poll_with_noop() {
     let mut server = start(short()).await;
     let (sid, _) = server.handshake().await;
-    let pending = tokio::spawn({
-        let url = server.session_url(&sid);
-        async move { http().get(url).send().await.unwrap().text().await.unwrap() }
-    });
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    let pending = server.pending_poll(&sid).await;
     assert_eq!(server.post(&sid, "1").await, (200, "ok".to_owned()));
     assert_eq!(pending.await.unwrap(), "6");
     assert_eq!(

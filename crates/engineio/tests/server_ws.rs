@@ -213,11 +213,7 @@ async fn upgrade_releases_the_poll_and_moves_the_queue_to_the_websocket() {
         .to_owned();
     let sid_typed: Sid = sid.parse().unwrap();
 
-    let pending = tokio::spawn({
-        let url = server.session_url(&sid);
-        async move { http().get(url).send().await.unwrap().text().await.unwrap() }
-    });
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    let pending = server.pending_poll(&sid).await;
     let mut ws = open_ws(&server, &format!("&sid={sid}")).await;
     ws.send(Ws::text("2probe")).await.unwrap();
     assert_eq!(next_text(&mut ws).await, "3probe");
@@ -256,22 +252,7 @@ async fn upgrade_releases_the_poll_and_moves_the_queue_to_the_websocket() {
 #[tokio::test]
 async fn an_upgrade_that_never_completes_times_out_and_polling_goes_on() {
     let mut server = start(short().upgrade_timeout(Duration::from_millis(300))).await;
-    let body = http()
-        .get(format!(
-            "http://{}/engine.io/?EIO=4&transport=polling",
-            server.addr()
-        ))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let open = body.split('\u{1e}').next().unwrap();
-    let sid = serde_json::from_str::<Value>(&open[1..]).unwrap()["sid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (sid, _) = server.handshake().await;
     let mut ws = open_ws(&server, &format!("&sid={sid}")).await;
     // No probe: the server gives up on the WebSocket after the upgrade timeout.
     assert!(matches!(next(&mut ws).await, Ws::Close(_)));
@@ -301,22 +282,7 @@ async fn an_upgrade_that_never_completes_times_out_and_polling_goes_on() {
 #[tokio::test]
 async fn a_wrong_packet_during_the_probe_aborts_the_upgrade() {
     let server = start(short()).await;
-    let body = http()
-        .get(format!(
-            "http://{}/engine.io/?EIO=4&transport=polling",
-            server.addr()
-        ))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let open = body.split('\u{1e}').next().unwrap();
-    let sid = serde_json::from_str::<Value>(&open[1..]).unwrap()["sid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (sid, _) = server.handshake().await;
     let mut ws = open_ws(&server, &format!("&sid={sid}")).await;
     ws.send(Ws::text("4not a probe")).await.unwrap();
     assert!(matches!(next(&mut ws).await, Ws::Close(_)));

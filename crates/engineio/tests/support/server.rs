@@ -81,8 +81,22 @@ impl TestServer {
             .text()
             .await
             .unwrap();
-        let json: Value = serde_json::from_str(body.strip_prefix('0').unwrap()).unwrap();
+        // The open packet comes first; packets sent by the connect handler may follow.
+        let open = body.split('\u{1e}').next().unwrap();
+        let json: Value = serde_json::from_str(open.strip_prefix('0').unwrap()).unwrap();
         (json["sid"].as_str().unwrap().to_owned(), json)
+    }
+
+    /// Starts a long poll on a session in the background and gives it 50 ms
+    /// to reach the server; the handle yields the poll's body.
+    pub async fn pending_poll(&self, sid: &str) -> tokio::task::JoinHandle<String> {
+        let url = self.session_url(sid);
+        let poll =
+            tokio::spawn(
+                async move { http().get(url).send().await.unwrap().text().await.unwrap() },
+            );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        poll
     }
 
     pub fn session_url(&self, sid: &str) -> String {
