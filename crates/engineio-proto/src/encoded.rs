@@ -27,6 +27,15 @@ use crate::ws::Frame;
 #[derive(Debug, Clone)]
 pub struct EncodedPacket(Arc<Inner>);
 
+/// Two encoded packets are equal when their packets are.
+impl PartialEq for EncodedPacket {
+    fn eq(&self, other: &Self) -> bool {
+        self.packet() == other.packet()
+    }
+}
+
+impl Eq for EncodedPacket {}
+
 #[derive(Debug)]
 struct Inner {
     packet: Packet,

@@ -3,12 +3,14 @@
 //! - [`route`] says what an HTTP request to the engine.io path is, or which
 //!   error to answer with;
 //! - [`Session`] is one session's state machine: queue, heartbeat, polls,
-//!   upgrade and close.
+//!   upgrade, inbox and close; it reports what the runtime must do as
+//!   [`Events`].
 
 mod request;
 mod session;
 
-pub use request::{ErrorCode, HttpError, Route, route};
+pub use request::{ErrorCode, ErrorResponse, HttpError, Route, route};
 pub use session::{
-    Received, RequestError, SendError, Session, SessionConfig, Timeout, UpgradeStep,
+    CLOSE_MESSAGE_TOO_BIG, Closed, Dispatch, Events, RequestError, SendError, Session,
+    SessionConfig, WsEnd, WsFinish, WsId, WsTransmit,
 };

@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use super::RequestError;
 use crate::sid::Sid;
 use crate::transport::Transport;
 
@@ -162,7 +163,7 @@ impl std::error::Error for HttpError {}
 ///     Ok(Route::Post(sid))
 /// );
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     /// A CORS preflight (`OPTIONS`).
     Preflight,
@@ -174,6 +175,20 @@ pub enum Route {
     Post(Sid),
     /// A WebSocket that upgrades a polling session.
     Upgrade(Sid),
+    /// A WebSocket request that names the polling transport: the Node
+    /// server completes the WebSocket handshake, then closes it at once
+    /// (after checking that the session exists, when a sid is given).
+    CloseWebSocket(Option<Sid>),
+    /// A request for a session that makes no sense (an unknown method, or a
+    /// transport mismatch): answered with `error` if the session exists,
+    /// else with "Session ID unknown", as the Node server checks the sid
+    /// first.
+    Refused {
+        /// The session named by the request.
+        sid: Sid,
+        /// The answer when the session exists.
+        error: HttpError,
+    },
 }
 
 /// The engine.io query parameters we act on.
@@ -205,11 +220,12 @@ fn parse_query(query: &str) -> Query<'_> {
 /// `websocket_upgrade` whether the request carries `Upgrade: websocket`, and
 /// `transports` the transports the server has enabled.
 ///
-/// Checks, in order: the transport (code 0), the protocol version (code 5),
-/// JSONP (unsupported, code 3), the method (405 for anything but GET, POST
-/// and OPTIONS; code 2 for a handshake that is not a GET), then the shape of
-/// the request (code 3) and the session id's syntax (code 1). Whether the
-/// session exists is for the caller to check.
+/// Checks, in the Node server's order: the transport (code 0), the protocol
+/// version (code 5), JSONP (unsupported, code 3), then for a handshake the
+/// method (code 2 for anything but GET; OPTIONS is a CORS preflight) and the
+/// shape of the request (code 3), and for a session request the sid's syntax
+/// (code 1) and the shape of the request. Whether the session exists is for
+/// the caller to check.
 ///
 /// # Errors
 ///
@@ -226,6 +242,8 @@ fn parse_query(query: &str) -> Query<'_> {
 /// assert_eq!(err.code, ErrorCode::UnsupportedProtocolVersion);
 /// let err = route("GET", "EIO=4&transport=websocket", false, &all).unwrap_err();
 /// assert_eq!(err.code, ErrorCode::BadRequest);
+/// let err = route("PUT", "EIO=4&transport=polling", false, &all).unwrap_err();
+/// assert_eq!(err.code, ErrorCode::BadHandshakeMethod);
 /// ```
 pub fn route(
     method: &str,
@@ -276,49 +294,140 @@ pub fn route(
             "JSONP polling (the j parameter) is not supported",
         ));
     }
-    match method {
-        "OPTIONS" => return Ok(Route::Preflight),
-        "GET" | "POST" => {}
-        _ => return Err(method_not_allowed(method)),
+    if method == "OPTIONS" {
+        return Ok(Route::Preflight);
     }
     let Some(sid) = query.sid else {
-        return match (method, transport, websocket_upgrade) {
-            ("GET", Transport::Polling, _) => Ok(Route::Handshake(Transport::Polling)),
-            ("GET", Transport::WebSocket, true) => Ok(Route::Handshake(Transport::WebSocket)),
-            ("GET", Transport::WebSocket, false) => Err(HttpError::new(
-                ErrorCode::BadRequest,
-                "transport=websocket without a WebSocket upgrade",
-            )),
-            _ => Err(HttpError::new(
-                ErrorCode::BadHandshakeMethod,
-                &format!("a handshake must be a GET, not a {method}"),
-            )),
-        };
+        return handshake_route(method, transport, websocket_upgrade);
     };
     let sid: Sid = sid
         .parse()
         .map_err(|_| HttpError::new(ErrorCode::UnknownSid, ""))?;
-    match (method, transport, websocket_upgrade) {
-        ("GET", Transport::Polling, _) => Ok(Route::Poll(sid)),
-        ("POST", Transport::Polling, _) => Ok(Route::Post(sid)),
-        ("GET", Transport::WebSocket, true) => Ok(Route::Upgrade(sid)),
-        ("GET", Transport::WebSocket, false) => Err(HttpError::new(
+    let refused = |detail: &str| Route::Refused {
+        sid,
+        error: HttpError::new(ErrorCode::BadRequest, detail),
+    };
+    Ok(match (method, transport, websocket_upgrade) {
+        ("GET", Transport::Polling, false) => Route::Poll(sid),
+        ("POST", Transport::Polling, false) => Route::Post(sid),
+        ("GET", Transport::WebSocket, true) => Route::Upgrade(sid),
+        (_, Transport::Polling, true) => Route::CloseWebSocket(Some(sid)),
+        ("GET", Transport::WebSocket, false) => {
+            refused("transport=websocket without a WebSocket upgrade")
+        }
+        ("POST", Transport::WebSocket, _) => {
+            refused("messages over WebSocket go in frames, not POSTs")
+        }
+        _ => refused(&format!("{method} is not an engine.io method (use GET or POST)")),
+    })
+}
+
+/// Routes a request without a sid: a handshake, if anything.
+fn handshake_route(
+    method: &str,
+    transport: Transport,
+    websocket_upgrade: bool,
+) -> Result<Route, HttpError> {
+    if method != "GET" {
+        return Err(HttpError::new(
+            ErrorCode::BadHandshakeMethod,
+            &format!("a handshake must be a GET, not a {method}"),
+        ));
+    }
+    match (transport, websocket_upgrade) {
+        (Transport::Polling, false) => Ok(Route::Handshake(Transport::Polling)),
+        (Transport::Polling, true) => Ok(Route::CloseWebSocket(None)),
+        (Transport::WebSocket, true) => Ok(Route::Handshake(Transport::WebSocket)),
+        (Transport::WebSocket, false) => Err(HttpError::new(
             ErrorCode::BadRequest,
             "transport=websocket without a WebSocket upgrade",
-        )),
-        _ => Err(HttpError::new(
-            ErrorCode::BadRequest,
-            "messages over WebSocket go in frames, not POSTs",
         )),
     }
 }
 
-/// The 405 answer for a method the engine.io endpoint does not serve.
-fn method_not_allowed(method: &str) -> HttpError {
-    HttpError {
-        status: 405,
-        code: ErrorCode::BadRequest,
-        message: format!("Method Not Allowed: {method} (use GET, POST or OPTIONS)"),
+/// An error answer as bytes on the wire.
+///
+/// # Examples
+///
+/// ```
+/// use engineio_proto::server::{ErrorCode, HttpError};
+///
+/// let err = HttpError::new(ErrorCode::UnknownSid, "");
+/// let http = err.response(false);
+/// assert_eq!((http.status, http.content_type), (400, Some("application/json")));
+/// let ws = err.response(true);
+/// assert_eq!((ws.status, ws.content_type, ws.body.as_str()), (400, Some("text/html"), "Session ID unknown"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `Content-Type`, if there is a body.
+    pub content_type: Option<&'static str>,
+    /// The body.
+    pub body: String,
+}
+
+impl HttpError {
+    /// How the Node server writes this error: a JSON body for HTTP requests;
+    /// for a WebSocket upgrade request, a 400 (whatever the code) with the
+    /// message as plain text; and an empty 413 for a body over the limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use engineio_proto::server::RequestError;
+    ///
+    /// let too_large = RequestError::TooLarge { limit: 10 }.http_error().response(false);
+    /// assert_eq!((too_large.status, too_large.body.as_str()), (413, ""));
+    /// ```
+    pub fn response(&self, websocket_upgrade: bool) -> ErrorResponse {
+        if self.status == 413 {
+            ErrorResponse {
+                status: 413,
+                content_type: None,
+                body: String::new(),
+            }
+        } else if websocket_upgrade {
+            ErrorResponse {
+                status: 400,
+                content_type: Some("text/html"),
+                body: self.message.clone(),
+            }
+        } else {
+            ErrorResponse {
+                status: self.status,
+                content_type: Some("application/json"),
+                body: self.json_body(),
+            }
+        }
+    }
+}
+
+impl RequestError {
+    /// The answer to a request the session refuses: "Session ID unknown"
+    /// (code 1) for a closed session, 413 for a body over the limit, and
+    /// "Bad request" (code 3) with the reason otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use engineio_proto::server::{ErrorCode, RequestError};
+    ///
+    /// assert_eq!(RequestError::Closed.http_error().code, ErrorCode::UnknownSid);
+    /// assert_eq!(RequestError::Overlap("GET").http_error().code, ErrorCode::BadRequest);
+    /// assert_eq!(RequestError::TooLarge { limit: 1 }.http_error().status, 413);
+    /// ```
+    pub fn http_error(&self) -> HttpError {
+        match self {
+            Self::Closed => HttpError::new(ErrorCode::UnknownSid, ""),
+            Self::TooLarge { .. } => HttpError {
+                status: 413,
+                code: ErrorCode::BadRequest,
+                message: format!("Payload too large: {self}"),
+            },
+            _ => HttpError::new(ErrorCode::BadRequest, &self.to_string()),
+        }
     }
 }
 
@@ -401,11 +510,15 @@ mod tests {
         );
         assert_eq!(
             code("PUT", "EIO=4&transport=polling", false),
-            (405, BadRequest)
+            (400, BadHandshakeMethod)
+        );
+        assert_eq!(
+            code("HEAD", "EIO=4&transport=websocket", true),
+            (400, BadHandshakeMethod)
         );
         assert_eq!(
             code("DELETE", "EIO=4&transport=polling&sid=x", false),
-            (405, BadRequest)
+            (400, UnknownSid)
         );
         assert_eq!(
             code("GET", "EIO=4&transport=polling&j=0", false),

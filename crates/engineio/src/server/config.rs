@@ -31,6 +31,8 @@ use super::cors::CorsPolicy;
 /// | [`max_payload_packets`](Self::max_payload_packets) | 100,000 | `Payload.max_decode_packets` (16) |
 /// | [`close_timeout`](Self::close_timeout) | 30 s | (Node's `closeTimeout`) |
 /// | [`ws_read_buffer_size`](Self::ws_read_buffer_size) | 4 KiB | (none) |
+/// | [`max_inbox`](Self::max_inbox) | 128 messages | (none: unbounded) |
+/// | [`async_handlers`](Self::async_handlers) | false (in order) | `async_handlers` (default true there) |
 ///
 /// # Examples
 ///
@@ -65,6 +67,8 @@ pub struct ServerConfig {
     pub(crate) max_payload_packets: usize,
     pub(crate) close_timeout: Duration,
     pub(crate) ws_read_buffer_size: usize,
+    pub(crate) max_inbox: usize,
+    pub(crate) async_handlers: bool,
 }
 
 impl Default for ServerConfig {
@@ -88,6 +92,8 @@ impl Default for ServerConfig {
             max_payload_packets: 100_000,
             close_timeout: Duration::from_secs(30),
             ws_read_buffer_size: 4096,
+            max_inbox: 128,
+            async_handlers: false,
         }
     }
 }
@@ -387,6 +393,55 @@ impl ServerConfig {
         self
     }
 
+    /// The most messages of one session received and not yet handled
+    /// (default 128): those waiting for the message handler, plus those
+    /// whose handler runs.
+    ///
+    /// Handlers run on a per-session dispatcher, never on the transport's
+    /// read/write path, so a slow handler delays only that session's later
+    /// messages: pings, sends and other sessions go on. When a session's
+    /// inbox is full, the server stops reading from that client until a
+    /// handler finishes: a WebSocket is no longer read (TCP backpressure
+    /// slows the client down), and a POST is answered only once all its
+    /// packets are in. While reading is paused, the client's pong may sit
+    /// unread, so the pong deadline stops counting: a session is never
+    /// closed for a ping timeout its own handlers caused.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::server::ServerConfig;
+    /// let config = ServerConfig::default().max_inbox(16);
+    /// # let _ = config;
+    /// ```
+    pub fn max_inbox(mut self, messages: usize) -> Self {
+        self.max_inbox = messages.max(1);
+        self
+    }
+
+    /// Runs each message handler on its own task (default false).
+    ///
+    /// By default one session's messages are handled one at a time, in the
+    /// order they arrived (the next waits until the handler's future
+    /// completes). With `true`, as python-engineio's `async_handlers=True`,
+    /// each message's handler starts at once on its own task: handlers of
+    /// one session run concurrently and may finish in any order. At most
+    /// [`max_inbox`](Self::max_inbox) run at once per session; the
+    /// disconnect handler still runs once, after every message handler of
+    /// the session has finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::server::ServerConfig;
+    /// let config = ServerConfig::default().async_handlers(true);
+    /// # let _ = config;
+    /// ```
+    pub fn async_handlers(mut self, concurrent: bool) -> Self {
+        self.async_handlers = concurrent;
+        self
+    }
+
     /// The ping interval the handshake advertises: interval plus grace.
     ///
     /// # Examples
@@ -417,9 +472,14 @@ impl ServerConfig {
         SessionConfig {
             ping_interval: self.ping_interval,
             ping_timeout: self.ping_timeout,
+            upgrade_timeout: self.upgrade_timeout,
+            max_poll_wait: self.ping_interval + self.ping_timeout,
             max_poll_bytes: self.max_http_buffer_size,
             max_poll_packets: self.max_poll_packets,
+            max_payload_bytes: self.max_http_buffer_size,
+            max_payload_packets: self.max_payload_packets,
             max_queue: self.max_queue,
+            max_inbox: self.max_inbox,
             close_timeout: self.close_timeout,
         }
     }

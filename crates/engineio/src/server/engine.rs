@@ -6,12 +6,12 @@ use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use engineio_proto::server::{self as core, Session, Timeout};
+use engineio_proto::server::{self as core, Session};
 use engineio_proto::{DisconnectReason, EncodedPacket, Message, Packet, Sid, Transport};
 use thiserror::Error;
-use tokio::sync::Notify;
 
 use super::config::ServerConfig;
+use super::driver::{SessionHandle, drive_timers, now};
 use super::handlers::{
     BoxFuture, ConnectHandler, ConnectRequest, DisconnectHandler, Handlers, MessageHandler,
     Rejection,
@@ -62,49 +62,13 @@ impl From<core::SendError> for SendError {
     }
 }
 
-/// One live session, shared by its transports and its timer task.
-pub(crate) struct SessionHandle {
-    pub(crate) sid: Sid,
-    core: Mutex<Session>,
-    /// Wakes whoever writes to the client (a long poll or the WebSocket).
-    pub(crate) wake: Notify,
-    /// Wakes the timer task when a deadline moved.
-    timer: Notify,
-    pub(crate) data: Mutex<http::Extensions>,
-}
-
-impl SessionHandle {
-    /// Locks the session's state machine.
-    pub(crate) fn core(&self) -> MutexGuard<'_, Session> {
-        self.core.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Queues a packet and wakes the writer; the one place sends go through.
-    pub(crate) fn send(&self, packet: &EncodedPacket) -> Result<(), SendError> {
-        self.core().send(packet.clone())?;
-        self.wake.notify_waiters();
-        Ok(())
-    }
-
-    /// Tells the writers and the timer that something changed.
-    pub(crate) fn changed(&self) {
-        self.wake.notify_waiters();
-        self.timer.notify_one();
-    }
-}
-
-impl fmt::Debug for SessionHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionHandle")
-            .field("sid", &self.sid)
-            .finish_non_exhaustive()
-    }
-}
-
 pub(crate) struct Inner {
     pub(crate) config: ServerConfig,
     pub(crate) handlers: Handlers,
     sessions: Mutex<HashMap<Sid, Arc<SessionHandle>>>,
+    /// The runtime the sessions' tasks run on, so that calls from outside
+    /// it (a `disconnect` from a plain thread) can still start them.
+    runtime: std::sync::OnceLock<tokio::runtime::Handle>,
     /// Tells listeners to stop accepting connections.
     pub(crate) shutdown: tokio::sync::watch::Sender<bool>,
 }
@@ -285,15 +249,11 @@ impl ServerBuilder {
                 config: self.config,
                 handlers: self.handlers,
                 sessions: Mutex::new(HashMap::new()),
+                runtime: std::sync::OnceLock::new(),
                 shutdown,
             }),
         }
     }
-}
-
-/// The current time on tokio's clock (which tests may pause and advance).
-pub(crate) fn now() -> std::time::Instant {
-    tokio::time::Instant::now().into_std()
 }
 
 impl Server {
@@ -409,7 +369,7 @@ impl Server {
     pub fn send_packet(&self, sid: Sid, packet: &EncodedPacket) -> Result<(), SendError> {
         self.handle(sid)
             .ok_or(SendError::UnknownSession)?
-            .send(packet)
+            .send(self, packet)
     }
 
     /// Closes a session ("server disconnect"). Returns whether it was open.
@@ -428,23 +388,9 @@ impl Server {
         let Some(handle) = self.handle(sid) else {
             return false;
         };
-        let closed = self.close(&handle, DisconnectReason::ServerDisconnect);
-        if closed {
-            let server = self.clone();
-            let reason = DisconnectReason::ServerDisconnect;
-            match tokio::runtime::Handle::try_current() {
-                Ok(runtime) => {
-                    runtime.spawn(async move { server.disconnected(&handle, reason).await });
-                }
-                Err(_) => {
-                    if let Some(DisconnectHandler::Sync(handler)) = &self.inner.handlers.disconnect
-                    {
-                        handler(&Socket::new(server, handle), reason);
-                    }
-                }
-            }
-        }
-        closed
+        handle.update(self, |core| {
+            core.close(DisconnectReason::ServerDisconnect, now())
+        })
     }
 
     /// Closes every session ("server disconnect"); never blocks.
@@ -498,122 +444,34 @@ impl Server {
 
     /// Creates a session and starts its timer task.
     pub(crate) fn create_session(&self, transport: Transport) -> Arc<SessionHandle> {
-        let handle = Arc::new(SessionHandle {
-            sid: Sid::generate(),
-            core: Mutex::new(Session::new(
-                transport,
-                self.inner.config.session_config(),
-                now(),
-            )),
-            wake: Notify::new(),
-            timer: Notify::new(),
-            data: Mutex::new(http::Extensions::new()),
-        });
+        let _ = self
+            .inner
+            .runtime
+            .get_or_init(tokio::runtime::Handle::current);
+        let core = Session::new(transport, self.inner.config.session_config(), now());
+        let handle = Arc::new(SessionHandle::new(Sid::generate(), core));
         self.sessions().insert(handle.sid, handle.clone());
-        tokio::spawn(drive_timers(self.clone(), handle.clone()));
+        self.spawn(drive_timers(self.clone(), handle.clone()));
         handle
     }
 
-    /// Forgets a session whose handshake was refused, without a disconnect.
-    pub(crate) fn discard(&self, handle: &SessionHandle) {
-        handle.core().close(DisconnectReason::TransportClose, now());
-        self.sessions().remove(&handle.sid);
-        handle.changed();
-    }
-
-    /// Closes a session; returns whether it was open (then the caller must
-    /// call [`Server::disconnected`]).
-    pub(crate) fn close(&self, handle: &SessionHandle, reason: DisconnectReason) -> bool {
-        let closed = handle.core().close(reason, now());
-        handle.changed();
-        self.reap(handle);
-        closed
-    }
-
-    /// Forgets the session if it has nothing left to do.
-    pub(crate) fn reap(&self, handle: &SessionHandle) {
-        if handle.core().is_finished() {
-            let mut sessions = self.sessions();
-            if sessions
-                .get(&handle.sid)
-                .is_some_and(|h| std::ptr::eq(&**h, handle))
-            {
-                sessions.remove(&handle.sid);
-            }
-            drop(sessions);
-            handle.timer.notify_one();
+    /// Starts a task on the server's runtime.
+    pub(crate) fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        match self.inner.runtime.get() {
+            Some(runtime) => drop(runtime.spawn(task)),
+            None => drop(tokio::spawn(task)),
         }
     }
 
-    /// Reports a closed session to the application.
-    pub(crate) async fn disconnected(&self, handle: &Arc<SessionHandle>, reason: DisconnectReason) {
-        tracing::info!(sid = %handle.sid, %reason, "session closed");
-        let socket = Socket::new(self.clone(), handle.clone());
-        self.inner.handlers.disconnect(&socket, reason).await;
-    }
-
-    /// Applies a packet received from the client; runs the handlers.
-    pub(crate) async fn received(&self, handle: &Arc<SessionHandle>, packet: Packet) {
-        let outcome = handle.core().receive(packet, now());
-        match outcome {
-            core::Received::Message(message) => {
-                let socket = Socket::new(self.clone(), handle.clone());
-                self.inner.handlers.message(&socket, message).await;
-            }
-            core::Received::Nothing => handle.timer.notify_one(),
-            core::Received::Closed { reason, violation } => {
-                if let Some(violation) = violation {
-                    tracing::warn!(sid = %handle.sid, violation, "protocol violation, closing the session");
-                }
-                handle.changed();
-                self.reap(handle);
-                self.disconnected(handle, reason).await;
-            }
-        }
-    }
-}
-
-/// Runs a session's timers (heartbeat, close timeout) until it is over. Idle
-/// sessions cost one sleeping task each.
-async fn drive_timers(server: Server, handle: Arc<SessionHandle>) {
-    loop {
-        let moved = handle.timer.notified();
-        tokio::pin!(moved);
-        moved.as_mut().enable();
-        let deadline = {
-            let core = handle.core();
-            if core.is_finished() {
-                drop(core);
-                server.reap(&handle);
-                return;
-            }
-            core.next_deadline()
-        };
-        match deadline {
-            None => {
-                moved.await;
-                continue;
-            }
-            Some(deadline) => {
-                tokio::select! {
-                    () = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)) => {}
-                    () = &mut moved => continue,
-                }
-            }
-        }
-        let outcome = handle.core().handle_timeout(now());
-        match outcome {
-            Timeout::Nothing => {}
-            Timeout::PingQueued => handle.wake.notify_waiters(),
-            Timeout::Closed(reason) => {
-                handle.changed();
-                server.reap(&handle);
-                server.disconnected(&handle, reason).await;
-            }
-            Timeout::Finished => {
-                server.reap(&handle);
-                return;
-            }
+    /// Removes a session's sid from the table: later requests with it get
+    /// "Session ID unknown". Called when the core says so.
+    pub(crate) fn forget(&self, handle: &SessionHandle) {
+        let mut sessions = self.sessions();
+        if sessions
+            .get(&handle.sid)
+            .is_some_and(|h| std::ptr::eq(&**h, handle))
+        {
+            sessions.remove(&handle.sid);
         }
     }
 }

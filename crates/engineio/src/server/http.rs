@@ -5,10 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use engineio_proto::server::{ErrorCode, HttpError, RequestError, Route, route};
-use engineio_proto::{
-    DisconnectReason, Handshake, Packet, PayloadLimits, Transport, decode_payload,
-};
+use engineio_proto::server::{ErrorCode, HttpError, RequestError, Route, Session, route};
+use engineio_proto::{Handshake, Packet, Transport};
 use http::header::{self, HeaderMap, HeaderValue};
 use http::request::Parts;
 use http::{Request, Response, StatusCode};
@@ -17,7 +15,8 @@ use http_body_util::{BodyExt, Full, Limited};
 
 use super::compress;
 use super::cors;
-use super::engine::{Server, SessionHandle, now};
+use super::driver::{SessionHandle, now};
+use super::engine::Server;
 use super::handlers::ConnectRequest;
 use super::socket::Socket;
 use super::ws;
@@ -42,14 +41,14 @@ where
         Some(Ok(origin)) => Some(origin),
         Some(Err(message)) => {
             tracing::debug!(%message, "refused origin");
-            return error(&HttpError::new(ErrorCode::BadRequest, &message));
+            return error(&HttpError::new(ErrorCode::BadRequest, &message), false);
         }
     };
     let websocket = ws::is_upgrade_request(&parts.headers);
     let query = parts.uri.query().unwrap_or("");
     let routed = route(parts.method.as_str(), query, websocket, &config.transports);
     let (mut response, preflight_headers) = match routed {
-        Err(err) => (error(&err), None),
+        Err(err) => (error(&err, websocket), None),
         Ok(Route::Preflight) => {
             let response = Response::builder()
                 .status(StatusCode::NO_CONTENT)
@@ -67,6 +66,17 @@ where
         }
         Ok(Route::Post(sid)) => (post(&server, sid, &parts.headers, body).await, None),
         Ok(Route::Upgrade(sid)) => (ws::upgrade(&server, sid, &mut parts), None),
+        Ok(Route::CloseWebSocket(sid)) => match sid.filter(|sid| server.handle(*sid).is_none()) {
+            Some(_) => (error(&RequestError::Closed.http_error(), true), None),
+            None => (ws::accept_and_close(&server, &mut parts), None),
+        },
+        Ok(Route::Refused { sid, error: refusal }) => {
+            let answer = match server.handle(sid) {
+                Some(_) => refusal,
+                None => RequestError::Closed.http_error(),
+            };
+            (error(&answer, websocket), None)
+        }
     };
     if let Some(origin) = origin {
         cors::add_headers(
@@ -79,12 +89,21 @@ where
     response
 }
 
-/// The JSON error answer.
-pub(crate) fn error(err: &HttpError) -> EngineResponse {
-    json_response(
-        StatusCode::from_u16(err.status).unwrap_or(StatusCode::BAD_REQUEST),
-        err.json_body(),
-    )
+/// An error answer, as the Node server writes it: JSON for HTTP requests,
+/// plain text for WebSocket upgrade requests, an empty 413.
+pub(crate) fn error(err: &HttpError, websocket_upgrade: bool) -> EngineResponse {
+    let answer = err.response(websocket_upgrade);
+    let mut builder = Response::builder()
+        .status(StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_REQUEST));
+    if let Some(content_type) = answer.content_type {
+        builder = builder.header(header::CONTENT_TYPE, content_type);
+    }
+    if websocket_upgrade {
+        builder = builder.header(header::CONNECTION, "close");
+    }
+    builder
+        .body(Full::new(Bytes::from(answer.body)))
+        .unwrap_or_default()
 }
 
 /// A response with a JSON body.
@@ -96,18 +115,9 @@ pub(crate) fn json_response(status: StatusCode, body: String) -> EngineResponse 
         .unwrap_or_default()
 }
 
-/// The error for a session request the session's state refuses.
-pub(crate) fn request_error(err: RequestError) -> EngineResponse {
-    let code = match err {
-        RequestError::Closed => ErrorCode::UnknownSid,
-        _ => ErrorCode::BadRequest,
-    };
-    let detail = if code == ErrorCode::UnknownSid {
-        String::new()
-    } else {
-        err.to_string()
-    };
-    error(&HttpError::new(code, &detail))
+/// The answer to a request the session refuses.
+pub(crate) fn request_error(err: RequestError, websocket_upgrade: bool) -> EngineResponse {
+    error(&err.http_error(), websocket_upgrade)
 }
 
 /// The handshake request as the handlers see it.
@@ -142,13 +152,14 @@ pub(crate) async fn open_session(
         && let Err(reason) = allow(&request)
     {
         tracing::info!(%reason, "handshake refused by allow_request");
-        return Err(error(&HttpError::new(ErrorCode::Forbidden, &reason)));
+        let websocket = transport == Transport::WebSocket;
+        return Err(error(&HttpError::new(ErrorCode::Forbidden, &reason), websocket));
     }
     let handle = server.create_session(transport);
     let socket = Socket::new(server.clone(), handle.clone());
     if let Err(rejection) = server.inner.handlers.connect(&socket, &request).await {
         tracing::info!(sid = %handle.sid, "connection rejected by the connect handler");
-        server.discard(&handle);
+        handle.update(server, Session::reject);
         return Err(json_response(StatusCode::UNAUTHORIZED, rejection.body()));
     }
     tracing::info!(sid = %handle.sid, %transport, peer = ?request.peer_addr, "session opened");
@@ -170,7 +181,7 @@ async fn handshake(server: &Server, req: &Parts) -> EngineResponse {
         Ok(opened) => opened,
         Err(response) => return response,
     };
-    let body = handle.core().open_payload(&Packet::Open(handshake));
+    let body = handle.update(server, |core| core.open_payload(&Packet::Open(handshake)));
     let mut response = payload_response(server, body, req.headers.get(header::ACCEPT_ENCODING));
     if let Some(cookie) = &server.inner.config.cookie
         && let Ok(value) = HeaderValue::from_str(&cookie.header_value(handle.sid.as_str()))
@@ -180,93 +191,71 @@ async fn handshake(server: &Server, req: &Parts) -> EngineResponse {
     response
 }
 
-/// Ends the request in flight on the session when dropped, even if the
-/// client went away and hyper dropped the request's future.
+/// Tells the session when its GET or POST went away before it was answered
+/// (hyper drops the request's future when the client closes the connection).
 struct InFlight<'a> {
-    handle: &'a SessionHandle,
+    server: &'a Server,
+    handle: &'a Arc<SessionHandle>,
     poll: bool,
+    answered: bool,
+}
+
+impl<'a> InFlight<'a> {
+    fn new(server: &'a Server, handle: &'a Arc<SessionHandle>, poll: bool) -> Self {
+        Self {
+            server,
+            handle,
+            poll,
+            answered: false,
+        }
+    }
 }
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        let mut core = self.handle.core();
-        if self.poll {
-            core.end_poll();
-        } else {
-            core.end_post();
+        if self.answered {
+            return;
         }
-    }
-}
-
-/// Starts a GET or POST on the session, or answers why not.
-async fn begin(
-    server: &Server,
-    handle: &Arc<SessionHandle>,
-    poll: bool,
-) -> Result<(), EngineResponse> {
-    let started = {
-        let mut core = handle.core();
-        if poll {
-            core.begin_poll(now())
-        } else {
-            core.begin_post(now())
-        }
-    };
-    match started {
-        Ok(()) => Ok(()),
-        Err(err) => {
-            if matches!(err, RequestError::Overlap(_)) {
-                tracing::warn!(sid = %handle.sid, %err, "closing the session");
-                handle.changed();
-                server.reap(handle);
-                server
-                    .disconnected(handle, DisconnectReason::TransportError)
-                    .await;
+        let poll = self.poll;
+        self.handle.update(self.server, |core| {
+            if poll {
+                core.poll_aborted(now());
+            } else {
+                core.post_aborted(now());
             }
-            Err(request_error(err))
-        }
+        });
     }
 }
 
-/// A long-polling GET: waits until there is something to send.
+/// A long-polling GET: waits until the session has an answer for it.
 async fn poll(
     server: &Server,
     sid: engineio_proto::Sid,
     accept: Option<&HeaderValue>,
 ) -> EngineResponse {
     let Some(handle) = server.handle(sid) else {
-        return error(&HttpError::new(ErrorCode::UnknownSid, ""));
+        return request_error(RequestError::Closed, false);
     };
-    if let Err(response) = begin(server, &handle, true).await {
-        return response;
+    if let Err(err) = handle.update(server, |core| core.begin_poll(now())) {
+        return request_error(err, false);
     }
-    let in_flight = InFlight {
-        handle: &handle,
-        poll: true,
-    };
-    // A ping comes at most one ping interval after the last pong, so the
-    // poll is answered within that; this bound is only a safety net.
-    let config = &server.inner.config;
-    let max_wait = config.ping_interval + config.ping_timeout;
-    let deadline = tokio::time::Instant::now() + max_wait;
+    let mut in_flight = InFlight::new(server, &handle, true);
     let body = loop {
         let woken = handle.wake.notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
-        if let Some(payload) = handle.core().poll_payload() {
-            break payload;
+        if let Some(body) = handle.update(server, Session::poll_payload) {
+            break body;
         }
-        tokio::select! {
-            () = &mut woken => {}
-            () = tokio::time::sleep_until(deadline) => break Packet::Noop.to_text(),
-        }
+        woken.await;
     };
-    drop(in_flight);
-    server.reap(&handle);
+    in_flight.answered = true;
     payload_response(server, body, accept)
 }
 
-/// A long-polling POST: decodes the payload and hands its packets over.
+/// A long-polling POST: reads the body, hands its packets to the session,
+/// and answers `ok` once the session has taken them all (it waits while the
+/// session's inbox is full: backpressure).
 async fn post<B>(
     server: &Server,
     sid: engineio_proto::Sid,
@@ -279,72 +268,65 @@ where
     B::Error: Into<BoxError>,
 {
     let Some(handle) = server.handle(sid) else {
-        return error(&HttpError::new(ErrorCode::UnknownSid, ""));
+        return request_error(RequestError::Closed, false);
     };
     let limit = server.inner.config.max_http_buffer_size;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    if let Err(err) = handle.update(server, |core| core.begin_post(now(), content_type)) {
+        return request_error(err, false);
+    }
+    let mut in_flight = InFlight::new(server, &handle, false);
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
-        return too_large(limit);
-    }
-    if let Err(response) = begin(server, &handle, false).await {
-        return response;
-    }
-    let in_flight = InFlight {
-        handle: &handle,
-        poll: false,
-    };
-    let body = match Limited::new(body, limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(err) if err.is::<http_body_util::LengthLimitError>() => return too_large(limit),
-        Err(err) => {
-            tracing::debug!(%sid, error = %err, "could not read a POST body");
-            return error(&HttpError::new(
-                ErrorCode::BadRequest,
-                "the request body could not be read",
-            ));
-        }
-    };
-    let limits = PayloadLimits::new(server.inner.config.max_payload_packets, limit);
-    let packets = match decode_payload(&body, &limits) {
-        Ok(packets) => packets,
-        Err(err) => {
-            tracing::warn!(%sid, error = %err, "undecodable payload, closing the session");
-            drop(in_flight);
-            if server.close(&handle, DisconnectReason::TransportError) {
-                server
-                    .disconnected(&handle, DisconnectReason::TransportError)
-                    .await;
+    let body = if declared.is_some_and(|len| len > limit as u64) {
+        Err(true)
+    } else {
+        match Limited::new(body, limit).collect().await {
+            Ok(collected) => Ok(collected.to_bytes()),
+            Err(err) if err.is::<http_body_util::LengthLimitError>() => Err(true),
+            Err(err) => {
+                tracing::debug!(%sid, error = %err, "could not read a POST body");
+                Err(false)
             }
-            return error(&HttpError::new(ErrorCode::BadRequest, &err.to_string()));
         }
     };
-    for packet in packets {
-        server.received(&handle, packet).await;
+    let body = match body {
+        Ok(body) => body,
+        Err(true) => {
+            handle.update(server, Session::post_too_large);
+            in_flight.answered = true;
+            return request_error(RequestError::TooLarge { limit }, false);
+        }
+        // The client went away mid-body: dropping `in_flight` tells the session.
+        Err(false) => {
+            return error(
+                &HttpError::new(ErrorCode::BadRequest, "the request body could not be read"),
+                false,
+            );
+        }
+    };
+    if let Err(err) = handle.update(server, |core| core.post_payload(&body, now())) {
+        in_flight.answered = true;
+        return request_error(err, false);
     }
-    drop(in_flight);
-    server.reap(&handle);
+    loop {
+        let woken = handle.wake.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        if handle.update(server, Session::post_accepted) {
+            break;
+        }
+        woken.await;
+    }
+    in_flight.answered = true;
     Response::builder()
         .header(header::CONTENT_TYPE, "text/html")
         .body(Full::new(Bytes::from_static(b"ok")))
         .unwrap_or_default()
-}
-
-/// The 413 answer.
-fn too_large(limit: usize) -> EngineResponse {
-    json_response(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        HttpError {
-            status: 413,
-            code: ErrorCode::BadRequest,
-            message: format!(
-                "Payload too large: the limit is {limit} bytes (max_http_buffer_size)"
-            ),
-        }
-        .json_body(),
-    )
 }
 
 /// A 200 with a polling payload, compressed when worth it.

@@ -30,6 +30,7 @@ mod compress;
 mod config;
 mod cookie;
 mod cors;
+mod driver;
 mod engine;
 mod handlers;
 mod http;

@@ -5,7 +5,8 @@ use std::sync::{Arc, PoisonError};
 
 use engineio_proto::{EncodedPacket, Message, Sid, Transport};
 
-use super::engine::{SendError, Server, SessionHandle};
+use super::driver::SessionHandle;
+use super::engine::{SendError, Server};
 
 /// One session, as handlers see it: its id, its data, and the calls to reply
 /// or disconnect. Cheap to clone; it stays usable after the session ended
@@ -71,7 +72,7 @@ impl Socket {
     ///
     /// As [`Socket::send`].
     pub fn send_packet(&self, packet: &EncodedPacket) -> Result<(), SendError> {
-        self.handle.send(packet)
+        self.handle.send(&self.server, packet)
     }
 
     /// Closes the session ("server disconnect"); never blocks.

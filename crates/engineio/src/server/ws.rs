@@ -3,8 +3,10 @@
 
 use std::sync::Arc;
 
-use engineio_proto::server::{ErrorCode, HttpError, UpgradeStep};
-use engineio_proto::{DisconnectReason, EncodedPacket, Frame, Packet, Sid, Transport};
+use engineio_proto::server::{
+    CLOSE_MESSAGE_TOO_BIG, ErrorCode, HttpError, RequestError, WsEnd, WsFinish, WsId, WsTransmit,
+};
+use engineio_proto::{EncodedPacket, Frame, Packet, Sid, Transport};
 use futures_util::{SinkExt as _, StreamExt as _};
 use http::header::{self, HeaderMap, HeaderValue};
 use http::request::Parts;
@@ -15,9 +17,12 @@ use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Message as WsMessage, Utf8Bytes};
+use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage, Utf8Bytes};
 
-use super::engine::{Server, SessionHandle};
+use super::driver::{SessionHandle, now};
+use super::engine::Server;
 use super::http::{EngineResponse, error, open_session, request_error};
 
 type Ws = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
@@ -47,10 +52,13 @@ fn websocket_key(headers: &HeaderMap) -> Result<HeaderValue, HttpError> {
 /// The answer when the HTTP stack cannot hand the connection over (hyper
 /// puts an `OnUpgrade` in the extensions of upgradable requests).
 fn cannot_upgrade() -> EngineResponse {
-    error(&HttpError::new(
-        ErrorCode::BadRequest,
-        "this connection cannot be upgraded to WebSocket (HTTP/1.1 with upgrades is needed)",
-    ))
+    error(
+        &HttpError::new(
+            ErrorCode::BadRequest,
+            "this connection cannot be upgraded to WebSocket (HTTP/1.1 with upgrades is needed)",
+        ),
+        true,
+    )
 }
 
 /// The 101 answer.
@@ -98,7 +106,7 @@ async fn accept(server: &Server, on_upgrade: OnUpgrade) -> Option<Ws> {
 pub(crate) async fn handshake(server: &Server, req: &mut Parts) -> EngineResponse {
     let key = match websocket_key(&req.headers) {
         Ok(key) => key,
-        Err(err) => return error(&err),
+        Err(err) => return error(&err, true),
     };
     let Some(on_upgrade) = req.extensions.remove::<OnUpgrade>() else {
         return cannot_upgrade();
@@ -107,127 +115,80 @@ pub(crate) async fn handshake(server: &Server, req: &mut Parts) -> EngineRespons
         Ok(opened) => opened,
         Err(response) => return response,
     };
+    let Some(id) = handle.core().websocket() else {
+        return cannot_upgrade();
+    };
     let server = server.clone();
-    let response = switching_protocols(&key);
     tokio::spawn(async move {
         let Some(mut ws) = accept(&server, on_upgrade).await else {
-            if server.close(&handle, DisconnectReason::TransportError) {
-                server
-                    .disconnected(&handle, DisconnectReason::TransportError)
-                    .await;
-            }
+            handle.update(&server, |core| core.ws_ended(id, WsEnd::Failed, now()));
             return;
         };
         let open = EncodedPacket::new(Packet::Open(handshake));
         if ws.send(to_ws_message(&open)).await.is_err() {
-            if server.close(&handle, DisconnectReason::TransportClose) {
-                server
-                    .disconnected(&handle, DisconnectReason::TransportClose)
-                    .await;
-            }
+            handle.update(&server, |core| core.ws_ended(id, WsEnd::Closed, now()));
             return;
         }
-        run(&server, &handle, ws).await;
+        run(&server, &handle, id, ws).await;
     });
-    response
+    switching_protocols(&key)
 }
 
-/// A WebSocket that upgrades a polling session.
+/// A WebSocket that upgrades a polling session. A WebSocket the session
+/// cannot take (it has one, is upgrading, or is closing) is accepted and
+/// closed at once, as the Node server does.
 pub(crate) fn upgrade(server: &Server, sid: Sid, req: &mut Parts) -> EngineResponse {
     let key = match websocket_key(&req.headers) {
         Ok(key) => key,
-        Err(err) => return error(&err),
+        Err(err) => return error(&err, true),
     };
     let Some(handle) = server.handle(sid) else {
-        return error(&HttpError::new(ErrorCode::UnknownSid, ""));
+        return request_error(RequestError::Closed, true);
     };
     let Some(on_upgrade) = req.extensions.remove::<OnUpgrade>() else {
         return cannot_upgrade();
     };
-    if let Err(err) = handle.core().begin_upgrade() {
-        tracing::debug!(%sid, %err, "refused a WebSocket");
-        return request_error(err);
-    }
+    let id = match handle.update(server, |core| core.attach_websocket(now())) {
+        Ok(id) => id,
+        Err(err) => {
+            tracing::debug!(%sid, %err, "closing an extra WebSocket");
+            spawn_close(server, on_upgrade);
+            return switching_protocols(&key);
+        }
+    };
     let server = server.clone();
     tokio::spawn(async move {
-        let upgraded = match accept(&server, on_upgrade).await {
-            Some(mut ws) => {
-                let timeout = server.inner.config.upgrade_timeout;
-                match tokio::time::timeout(timeout, probe(&handle, &mut ws)).await {
-                    Ok(true) => Some(ws),
-                    Ok(false) => {
-                        let _ = ws.close(None).await;
-                        None
-                    }
-                    Err(_) => {
-                        tracing::debug!(%sid, "upgrade timed out; the session stays on polling");
-                        let _ = ws.close(None).await;
-                        None
-                    }
-                }
-            }
-            None => None,
-        };
-        match upgraded {
-            Some(ws) => {
-                tracing::debug!(%sid, "upgraded to WebSocket");
-                run(&server, &handle, ws).await;
-            }
+        match accept(&server, on_upgrade).await {
+            Some(ws) => run(&server, &handle, id, ws).await,
             None => {
-                handle.core().abort_upgrade();
-                handle.changed();
+                handle.update(&server, |core| core.ws_ended(id, WsEnd::Failed, now()));
             }
         }
     });
     switching_protocols(&key)
 }
 
-/// The probe exchange: `2probe` → `3probe`, then `5`. Returns whether the
-/// upgrade completed.
-async fn probe(handle: &SessionHandle, ws: &mut Ws) -> bool {
-    loop {
-        let packet = match next_packet(ws).await {
-            Some(Ok(packet)) => packet,
-            Some(Err(reason)) => {
-                tracing::debug!(sid = %handle.sid, reason, "upgrade abandoned");
-                return false;
-            }
-            None => return false,
-        };
-        let step = handle.core().upgrade_packet(packet);
-        match step {
-            UpgradeStep::Probed => {
-                if ws.send(WsMessage::text("3probe")).await.is_err() {
-                    return false;
-                }
-                // Release a pending poll with a noop so the client can pause.
-                handle.changed();
-            }
-            UpgradeStep::Upgraded => {
-                handle.changed();
-                return true;
-            }
-            UpgradeStep::Aborted(reason) => {
-                tracing::debug!(sid = %handle.sid, reason, "upgrade abandoned");
-                handle.changed();
-                return false;
-            }
-        }
-    }
+/// A WebSocket request the server accepts only to close it at once.
+pub(crate) fn accept_and_close(server: &Server, req: &mut Parts) -> EngineResponse {
+    let key = match websocket_key(&req.headers) {
+        Ok(key) => key,
+        Err(err) => return error(&err, true),
+    };
+    let Some(on_upgrade) = req.extensions.remove::<OnUpgrade>() else {
+        return cannot_upgrade();
+    };
+    spawn_close(server, on_upgrade);
+    switching_protocols(&key)
 }
 
-/// Reads the next engine.io packet; `None` when the connection ended,
-/// `Some(Err)` for a frame that does not decode.
-async fn next_packet(ws: &mut Ws) -> Option<Result<Packet, String>> {
-    loop {
-        let packet = match ws.next().await? {
-            Ok(WsMessage::Text(text)) => Packet::decode_text(text.as_str()),
-            Ok(WsMessage::Binary(bytes)) => Frame::Binary(bytes).decode(),
-            Ok(WsMessage::Close(_)) | Err(_) => return None,
-            Ok(_) => continue,
-        };
-        return Some(packet.map_err(|err| err.to_string()));
-    }
+/// Completes the WebSocket handshake, then sends a close frame.
+fn spawn_close(server: &Server, on_upgrade: OnUpgrade) {
+    let server = server.clone();
+    tokio::spawn(async move {
+        if let Some(mut ws) = accept(&server, on_upgrade).await {
+            let _ = ws.close(None).await;
+        }
+    });
 }
 
 /// The WebSocket frame for a packet, sharing its bytes.
@@ -243,74 +204,103 @@ fn to_ws_message(packet: &EncodedPacket) -> WsMessage {
     }
 }
 
-/// Runs a WebSocket session until it ends: writes queued packets, reads
-/// frames and hands them to the session in order.
-async fn run(server: &Server, handle: &Arc<SessionHandle>, ws: Ws) {
+/// What a frame read from the WebSocket means.
+enum Read {
+    Packet(Packet),
+    End(WsEnd),
+    Skip,
+}
+
+/// Decodes one read from the WebSocket. Text is decoded from the frame's
+/// own buffer, without a copy.
+fn read(frame: Option<Result<WsMessage, WsError>>) -> Read {
+    let decoded = match frame {
+        Some(Ok(WsMessage::Text(text))) => Packet::decode_text(text.as_str()),
+        Some(Ok(WsMessage::Binary(bytes))) => Frame::Binary(bytes).decode(),
+        Some(Ok(WsMessage::Close(_))) | None => return Read::End(WsEnd::Closed),
+        Some(Err(WsError::Capacity(_))) => return Read::End(WsEnd::TooBig),
+        Some(Err(WsError::ConnectionClosed | WsError::AlreadyClosed)) => {
+            return Read::End(WsEnd::Closed);
+        }
+        Some(Err(err)) => {
+            tracing::debug!(error = %err, "WebSocket error");
+            return Read::End(WsEnd::Failed);
+        }
+        Some(Ok(_)) => return Read::Skip,
+    };
+    match decoded {
+        Ok(packet) => Read::Packet(packet),
+        Err(err) => Read::End(WsEnd::Undecodable(err.to_string())),
+    }
+}
+
+/// Runs one WebSocket of a session until the session lets it go: writes
+/// what the session gives, reads frames while the session has room for
+/// them, and closes it when the session says so. The same loop serves a
+/// WebSocket during its upgrade and afterwards.
+async fn run(server: &Server, handle: &Arc<SessionHandle>, id: WsId, ws: Ws) {
     let (mut sink, mut stream) = ws.split();
     loop {
         let woken = handle.wake.notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
-        let (packets, closed) = {
-            let mut core = handle.core();
-            (core.take_ws_packets(), core.closed().is_some())
-        };
-        if !packets.is_empty() {
-            let mut failed = false;
-            for packet in &packets {
-                if sink.feed(to_ws_message(packet)).await.is_err() {
-                    failed = true;
-                    break;
+        let (transmit, readable) =
+            handle.update(server, |core| (core.ws_transmit(id), core.ws_can_read(id)));
+        match transmit {
+            WsTransmit::Write(packets) => {
+                let mut written = true;
+                for packet in &packets {
+                    if sink.feed(to_ws_message(packet)).await.is_err() {
+                        written = false;
+                        break;
+                    }
                 }
+                if !written || sink.flush().await.is_err() {
+                    handle.update(server, |core| core.ws_ended(id, WsEnd::Failed, now()));
+                    return;
+                }
+                continue;
             }
-            if failed || sink.flush().await.is_err() {
-                end(server, handle, DisconnectReason::TransportClose).await;
+            WsTransmit::Close(code) => {
+                let _ = sink.send(close_frame(code)).await;
                 return;
             }
+            WsTransmit::Idle => {}
         }
-        if closed {
-            let _ = sink.close().await;
-            server.reap(handle);
-            return;
+        if !readable {
+            woken.await;
+            continue;
         }
         tokio::select! {
             () = &mut woken => {}
-            frame = stream.next() => {
-                // Text is decoded from the frame's own buffer, without a copy.
-                let decoded = match frame {
-                    Some(Ok(WsMessage::Text(text))) => Packet::decode_text(text.as_str()),
-                    Some(Ok(WsMessage::Binary(bytes))) => Frame::Binary(bytes).decode(),
-                    Some(Ok(WsMessage::Close(_))) | None => {
-                        end(server, handle, DisconnectReason::TransportClose).await;
-                        return;
+            frame = stream.next() => match read(frame) {
+                Read::Packet(packet) => {
+                    handle.update(server, |core| core.ws_receive(id, packet, now()));
+                }
+                Read::Skip => {}
+                Read::End(end) => {
+                    if let WsEnd::Undecodable(detail) = &end {
+                        tracing::debug!(sid = %handle.sid, %detail, "undecodable WebSocket frame");
                     }
-                    Some(Err(err)) => {
-                        tracing::debug!(sid = %handle.sid, error = %err, "WebSocket error");
-                        end(server, handle, DisconnectReason::TransportError).await;
-                        return;
+                    let finish = handle.update(server, |core| core.ws_ended(id, end, now()));
+                    if let WsFinish::Close(code) = finish {
+                        let _ = sink.send(close_frame(code)).await;
                     }
-                    Some(Ok(_)) => continue,
-                };
-                match decoded {
-                    Ok(packet) => server.received(handle, packet).await,
-                    Err(err) => {
-                        tracing::warn!(sid = %handle.sid, error = %err, "undecodable frame, closing the session");
-                        end(server, handle, DisconnectReason::TransportError).await;
-                        let _ = sink.close().await;
-                        return;
-                    }
+                    return;
                 }
             }
         }
     }
 }
 
-/// Closes the session because its WebSocket ended.
-async fn end(server: &Server, handle: &Arc<SessionHandle>, reason: DisconnectReason) {
-    if server.close(handle, reason) {
-        server.disconnected(handle, reason).await;
-    }
-    // Nothing can be delivered any more.
-    drop(handle.core().take_ws_packets());
-    server.reap(handle);
+/// A close frame, with a status code or empty.
+fn close_frame(code: Option<u16>) -> WsMessage {
+    WsMessage::Close(code.map(|code| CloseFrame {
+        code: CloseCode::from(code),
+        reason: if code == CLOSE_MESSAGE_TOO_BIG {
+            "message too big".into()
+        } else {
+            "".into()
+        },
+    }))
 }
