@@ -6,10 +6,12 @@
 //!   upgrade, inbox and close; it reports what the runtime must do as
 //!   [`Events`].
 
+mod client_packet;
 mod request;
 mod session;
 
-pub use request::{ErrorCode, ErrorResponse, HttpError, Route, route};
+pub use client_packet::decode_client_packet;
+pub use request::{ErrorCode, ErrorResponse, HttpError, Route, route, wants_base64};
 pub use session::{
     CLOSE_MESSAGE_TOO_BIG, Closed, Dispatch, Events, RequestError, SendError, Session,
     SessionConfig, WsEnd, WsFinish, WsId, WsTransmit,

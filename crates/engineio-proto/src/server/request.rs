@@ -318,7 +318,9 @@ pub fn route(
         ("POST", Transport::WebSocket, _) => {
             refused("messages over WebSocket go in frames, not POSTs")
         }
-        _ => refused(&format!("{method} is not an engine.io method (use GET or POST)")),
+        _ => refused(&format!(
+            "{method} is not an engine.io method (use GET or POST)"
+        )),
     })
 }
 
@@ -431,6 +433,22 @@ impl RequestError {
     }
 }
 
+/// Whether a request asks for binary as base64 text (`b64` with a value):
+/// the Node server then writes binary messages on that WebSocket as `b` +
+/// base64 text frames, for clients that cannot read binary frames.
+///
+/// # Examples
+///
+/// ```
+/// use engineio_proto::server::wants_base64;
+///
+/// assert!(wants_base64("EIO=4&transport=websocket&b64=1"));
+/// assert!(!wants_base64("EIO=4&transport=websocket"));
+/// ```
+pub fn wants_base64(query: &str) -> bool {
+    form_urlencoded::parse(query.as_bytes()).any(|(key, value)| key == "b64" && !value.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -540,5 +558,175 @@ mod tests {
             err.message,
             "Transport unknown: websocket is disabled on this server"
         );
+    }
+
+    /// The answer a `Route::Refused` carries: 400, code 3, and its message.
+    fn refused(method: &str, query: &str, ws: bool) -> (Sid, HttpError) {
+        match route(method, query, ws, &ALL) {
+            Ok(Route::Refused { sid, error }) => (sid, error),
+            other => panic!("{method} {query}: expected Refused, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn put_and_delete_with_a_sid_are_refused_as_bad_requests() {
+        let sid = Sid::generate();
+        for method in ["PUT", "DELETE", "PATCH"] {
+            let query = format!("EIO=4&transport=polling&sid={sid}");
+            let (refused_sid, error) = refused(method, &query, false);
+            assert_eq!(refused_sid, sid);
+            assert_eq!((error.status, error.code), (400, ErrorCode::BadRequest));
+            assert_eq!(
+                error.message,
+                format!("Bad request: {method} is not an engine.io method (use GET or POST)")
+            );
+        }
+    }
+
+    #[test]
+    fn post_over_websocket_with_a_sid_is_refused() {
+        let sid = Sid::generate();
+        let query = format!("EIO=4&transport=websocket&sid={sid}");
+        for ws in [false, true] {
+            let (refused_sid, error) = refused("POST", &query, ws);
+            assert_eq!(refused_sid, sid);
+            assert_eq!(error.code, ErrorCode::BadRequest);
+            assert!(error.message.contains("not POSTs"), "{}", error.message);
+        }
+    }
+
+    #[test]
+    fn get_websocket_without_an_upgrade_with_a_sid_is_refused() {
+        let sid = Sid::generate();
+        let query = format!("EIO=4&transport=websocket&sid={sid}");
+        let (_, error) = refused("GET", &query, false);
+        assert_eq!(
+            error.message,
+            "Bad request: transport=websocket without a WebSocket upgrade"
+        );
+    }
+
+    #[test]
+    fn an_upgrade_request_naming_polling_is_a_websocket_to_close() {
+        assert_eq!(
+            route("GET", "EIO=4&transport=polling", true, &ALL),
+            Ok(Route::CloseWebSocket(None))
+        );
+        let sid = Sid::generate();
+        assert_eq!(
+            route(
+                "GET",
+                &format!("EIO=4&transport=polling&sid={sid}"),
+                true,
+                &ALL
+            ),
+            Ok(Route::CloseWebSocket(Some(sid)))
+        );
+        // Still checked first: the transport, the version and the sid's syntax.
+        assert_eq!(
+            code("GET", "EIO=3&transport=polling", true),
+            (400, ErrorCode::UnsupportedProtocolVersion)
+        );
+        assert_eq!(
+            code("GET", "EIO=4&transport=polling&sid=short", true),
+            (400, ErrorCode::UnknownSid)
+        );
+    }
+
+    #[test]
+    fn handshakes_with_head_put_or_delete_get_code_2() {
+        for method in ["HEAD", "PUT", "DELETE", "POST"] {
+            for (transport, ws) in [("polling", false), ("websocket", true)] {
+                let query = format!("EIO=4&transport={transport}");
+                let err = route(method, &query, ws, &ALL).unwrap_err();
+                assert_eq!((err.status, err.code), (400, ErrorCode::BadHandshakeMethod));
+                assert_eq!(err.code as u8, 2);
+                assert_eq!(
+                    err.message,
+                    format!("Bad handshake method: a handshake must be a GET, not a {method}")
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn http_error_response_is_json_over_http_and_400_text_html_for_websockets() {
+        let forbidden = HttpError::new(ErrorCode::Forbidden, "");
+        assert_eq!(
+            forbidden.response(false),
+            ErrorResponse {
+                status: 403,
+                content_type: Some("application/json"),
+                body: r#"{"code":4,"message":"Forbidden"}"#.to_owned(),
+            }
+        );
+        assert_eq!(
+            forbidden.response(true),
+            ErrorResponse {
+                status: 400,
+                content_type: Some("text/html"),
+                body: "Forbidden".to_owned(),
+            }
+        );
+        let bad = HttpError::new(ErrorCode::BadRequest, "why");
+        assert_eq!(bad.response(true).body, "Bad request: why");
+        assert_eq!(bad.response(true).status, 400);
+    }
+
+    #[test]
+    fn too_large_is_an_empty_413() {
+        let err = RequestError::TooLarge { limit: 10 }.http_error();
+        assert_eq!(err.status, 413);
+        for ws in [false, true] {
+            assert_eq!(
+                err.response(ws),
+                ErrorResponse {
+                    status: 413,
+                    content_type: None,
+                    body: String::new(),
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn request_errors_map_to_unknown_sid_or_bad_request() {
+        let closed = RequestError::Closed.http_error();
+        assert_eq!(closed, HttpError::new(ErrorCode::UnknownSid, ""));
+        assert_eq!(
+            closed.json_body(),
+            r#"{"code":1,"message":"Session ID unknown"}"#
+        );
+        assert_eq!(
+            closed.response(true),
+            ErrorResponse {
+                status: 400,
+                content_type: Some("text/html"),
+                body: "Session ID unknown".to_owned(),
+            }
+        );
+        for err in [
+            RequestError::Upgraded,
+            RequestError::Overlap("GET"),
+            RequestError::Overlap("POST"),
+            RequestError::WebSocketExists,
+            RequestError::InvalidContent,
+            RequestError::TooManyPackets { limit: 3 },
+        ] {
+            let http = err.http_error();
+            assert_eq!(
+                (http.status, http.code),
+                (400, ErrorCode::BadRequest),
+                "{err:?}"
+            );
+            assert_eq!(http.message, format!("Bad request: {err}"));
+            let response = http.response(false);
+            assert_eq!(response.content_type, Some("application/json"));
+            assert!(
+                response.body.starts_with(r#"{"code":3,"#),
+                "{}",
+                response.body
+            );
+        }
     }
 }

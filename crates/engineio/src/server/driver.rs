@@ -61,13 +61,13 @@ impl SessionHandle {
             (result, core.take_events())
         };
         if !events.is_empty() {
-            self.apply(server, events);
+            self.apply(server, &events);
         }
         result
     }
 
     /// Applies the core's events: the one place where it happens.
-    fn apply(self: &Arc<Self>, server: &Server, events: Events) {
+    fn apply(self: &Arc<Self>, server: &Server, events: &Events) {
         if let Some(closed) = &events.closed {
             match &closed.detail {
                 Some(detail) => {

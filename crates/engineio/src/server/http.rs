@@ -70,7 +70,10 @@ where
             Some(_) => (error(&RequestError::Closed.http_error(), true), None),
             None => (ws::accept_and_close(&server, &mut parts), None),
         },
-        Ok(Route::Refused { sid, error: refusal }) => {
+        Ok(Route::Refused {
+            sid,
+            error: refusal,
+        }) => {
             let answer = match server.handle(sid) {
                 Some(_) => refusal,
                 None => RequestError::Closed.http_error(),
@@ -153,7 +156,10 @@ pub(crate) async fn open_session(
     {
         tracing::info!(%reason, "handshake refused by allow_request");
         let websocket = transport == Transport::WebSocket;
-        return Err(error(&HttpError::new(ErrorCode::Forbidden, &reason), websocket));
+        return Err(error(
+            &HttpError::new(ErrorCode::Forbidden, &reason),
+            websocket,
+        ));
     }
     let handle = server.create_session(transport);
     let socket = Socket::new(server.clone(), handle.clone());

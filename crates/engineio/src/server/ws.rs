@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use engineio_proto::server::{
     CLOSE_MESSAGE_TOO_BIG, ErrorCode, HttpError, RequestError, WsEnd, WsFinish, WsId, WsTransmit,
+    decode_client_packet, wants_base64,
 };
 use engineio_proto::{EncodedPacket, Frame, Packet, Sid, Transport};
 use futures_util::{SinkExt as _, StreamExt as _};
@@ -16,9 +17,9 @@ use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage, Utf8Bytes};
 
 use super::driver::{SessionHandle, now};
@@ -118,6 +119,7 @@ pub(crate) async fn handshake(server: &Server, req: &mut Parts) -> EngineRespons
     let Some(id) = handle.core().websocket() else {
         return cannot_upgrade();
     };
+    let base64 = wants_base64(req.uri.query().unwrap_or(""));
     let server = server.clone();
     tokio::spawn(async move {
         let Some(mut ws) = accept(&server, on_upgrade).await else {
@@ -125,11 +127,11 @@ pub(crate) async fn handshake(server: &Server, req: &mut Parts) -> EngineRespons
             return;
         };
         let open = EncodedPacket::new(Packet::Open(handshake));
-        if ws.send(to_ws_message(&open)).await.is_err() {
+        if ws.send(to_ws_message(&open, base64)).await.is_err() {
             handle.update(&server, |core| core.ws_ended(id, WsEnd::Closed, now()));
             return;
         }
-        run(&server, &handle, id, ws).await;
+        run(&server, &handle, id, ws, base64).await;
     });
     switching_protocols(&key)
 }
@@ -156,10 +158,11 @@ pub(crate) fn upgrade(server: &Server, sid: Sid, req: &mut Parts) -> EngineRespo
             return switching_protocols(&key);
         }
     };
+    let base64 = wants_base64(req.uri.query().unwrap_or(""));
     let server = server.clone();
     tokio::spawn(async move {
         match accept(&server, on_upgrade).await {
-            Some(ws) => run(&server, &handle, id, ws).await,
+            Some(ws) => run(&server, &handle, id, ws, base64).await,
             None => {
                 handle.update(&server, |core| core.ws_ended(id, WsEnd::Failed, now()));
             }
@@ -191,9 +194,14 @@ fn spawn_close(server: &Server, on_upgrade: OnUpgrade) {
     });
 }
 
-/// The WebSocket frame for a packet, sharing its bytes.
-fn to_ws_message(packet: &EncodedPacket) -> WsMessage {
-    let (bytes, binary) = packet.ws_bytes();
+/// The WebSocket frame for a packet, sharing its bytes; with `base64`,
+/// binary goes as `b` + base64 text (the client asked with `b64=1`).
+fn to_ws_message(packet: &EncodedPacket, base64: bool) -> WsMessage {
+    let (bytes, binary) = if base64 {
+        (packet.text_bytes().clone(), false)
+    } else {
+        packet.ws_bytes()
+    };
     if binary {
         WsMessage::Binary(bytes)
     } else {
@@ -215,7 +223,7 @@ enum Read {
 /// own buffer, without a copy.
 fn read(frame: Option<Result<WsMessage, WsError>>) -> Read {
     let decoded = match frame {
-        Some(Ok(WsMessage::Text(text))) => Packet::decode_text(text.as_str()),
+        Some(Ok(WsMessage::Text(text))) => decode_client_packet(text.as_str()),
         Some(Ok(WsMessage::Binary(bytes))) => Frame::Binary(bytes).decode(),
         Some(Ok(WsMessage::Close(_))) | None => return Read::End(WsEnd::Closed),
         Some(Err(WsError::Capacity(_))) => return Read::End(WsEnd::TooBig),
@@ -238,7 +246,7 @@ fn read(frame: Option<Result<WsMessage, WsError>>) -> Read {
 /// what the session gives, reads frames while the session has room for
 /// them, and closes it when the session says so. The same loop serves a
 /// WebSocket during its upgrade and afterwards.
-async fn run(server: &Server, handle: &Arc<SessionHandle>, id: WsId, ws: Ws) {
+async fn run(server: &Server, handle: &Arc<SessionHandle>, id: WsId, ws: Ws, base64: bool) {
     let (mut sink, mut stream) = ws.split();
     loop {
         let woken = handle.wake.notified();
@@ -250,7 +258,7 @@ async fn run(server: &Server, handle: &Arc<SessionHandle>, id: WsId, ws: Ws) {
             WsTransmit::Write(packets) => {
                 let mut written = true;
                 for packet in &packets {
-                    if sink.feed(to_ws_message(packet)).await.is_err() {
+                    if sink.feed(to_ws_message(packet, base64)).await.is_err() {
                         written = false;
                         break;
                     }

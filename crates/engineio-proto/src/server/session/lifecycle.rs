@@ -2,9 +2,7 @@
 
 use std::time::Instant;
 
-use super::{
-    Closed, Events, Farewell, Post, SendError, Session, SessionConfig, WsSlot, WsState,
-};
+use super::{Closed, Events, Farewell, Post, SendError, Session, SessionConfig, WsSlot, WsState};
 use crate::encoded::EncodedPacket;
 use crate::packet::{Message, Packet};
 use crate::payload::RECORD_SEPARATOR;

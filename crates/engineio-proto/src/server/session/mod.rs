@@ -163,7 +163,9 @@ pub enum RequestError {
     WebSocketExists,
     /// A POST with `Content-Type: application/octet-stream`, which EIO=4
     /// does not use: the session is closed.
-    #[error("binary POST bodies (application/octet-stream) are not part of EIO=4: the session is closed")]
+    #[error(
+        "binary POST bodies (application/octet-stream) are not part of EIO=4: the session is closed"
+    )]
     InvalidContent,
     /// A POST body over `max_payload_bytes`; the session goes on.
     #[error("the POST body is over the limit of {limit} bytes (max_http_buffer_size)")]

@@ -8,6 +8,7 @@ use crate::error::DecodeError;
 use crate::packet::Packet;
 use crate::payload::{PayloadEncoder, PayloadLimits, RECORD_SEPARATOR};
 use crate::reason::DisconnectReason;
+use crate::server::decode_client_packet;
 use crate::transport::Transport;
 
 impl Session {
@@ -243,7 +244,11 @@ impl Session {
     /// );
     /// assert_eq!(session.closed(), Some(DisconnectReason::TransportError));
     /// ```
-    pub fn begin_post(&mut self, now: Instant, content_type: Option<&str>) -> Result<(), RequestError> {
+    pub fn begin_post(
+        &mut self,
+        now: Instant,
+        content_type: Option<&str>,
+    ) -> Result<(), RequestError> {
         if self.transport == Transport::WebSocket {
             return Err(RequestError::Upgraded);
         }
@@ -450,7 +455,7 @@ fn decode_packets(body: &[u8], max_packets: usize) -> (Vec<Packet>, Option<Decod
     }
     let mut packets = Vec::new();
     for part in text.split(RECORD_SEPARATOR) {
-        match Packet::decode_text(part) {
+        match decode_client_packet(part) {
             Ok(packet) => packets.push(packet),
             Err(error) => return (packets, Some(error)),
         }

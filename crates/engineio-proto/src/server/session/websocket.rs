@@ -295,10 +295,14 @@ impl Session {
         }
         let (reason, detail) = match end {
             WsEnd::Closed => (DisconnectReason::TransportClose, None),
-            WsEnd::Failed => (DisconnectReason::TransportError, Some("WebSocket error".to_owned())),
-            WsEnd::Undecodable(detail) => {
-                (DisconnectReason::TransportError, Some(format!("parse error: {detail}")))
-            }
+            WsEnd::Failed => (
+                DisconnectReason::TransportError,
+                Some("WebSocket error".to_owned()),
+            ),
+            WsEnd::Undecodable(detail) => (
+                DisconnectReason::TransportError,
+                Some(format!("parse error: {detail}")),
+            ),
             WsEnd::TooBig => (
                 DisconnectReason::TransportError,
                 Some("a WebSocket message over max_http_buffer_size".to_owned()),
