@@ -118,7 +118,9 @@ impl fmt::Debug for Server {
 ///
 /// Each `on_*` method has an `_async` twin for handlers that await. Handlers
 /// receive a [`Socket`], the handle of the session, to reply or disconnect.
-/// Messages of one session reach the message handler one at a time, in order.
+/// Messages of one session reach the message handler one at a time, in order
+/// (unless [`ServerConfig::async_handlers`]), on a dispatcher task of the
+/// session; the disconnect handler runs once, after them.
 ///
 /// # Examples
 ///
@@ -207,8 +209,11 @@ impl ServerBuilder {
         self
     }
 
-    /// The async form of [`ServerBuilder::on_message`]; the next message of
-    /// the same session waits until the future completes.
+    /// The async form of [`ServerBuilder::on_message`]. By default the next
+    /// message of the same session waits until the future completes (see
+    /// [`ServerConfig::async_handlers`] to run them concurrently); the
+    /// future runs on the session's dispatcher, so it never delays pings or
+    /// other sessions.
     pub fn on_message_async<F, Fut>(mut self, handler: F) -> Self
     where
         F: Fn(Socket, Message) -> Fut + Send + Sync + 'static,
@@ -376,7 +381,8 @@ impl Server {
     ///
     /// Never blocks, whatever the transport (python-engineio's hangs on
     /// polling clients): the close packet is delivered by the client's next
-    /// poll or over its WebSocket, and the disconnect handler runs on a task.
+    /// poll or over its WebSocket, and the disconnect handler runs on the
+    /// session's dispatcher, after the messages already received.
     ///
     /// # Examples
     ///

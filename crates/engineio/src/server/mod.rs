@@ -25,6 +25,24 @@
 //! - Overlapping long polls close the session, as the Node server does.
 //! - Compression honours `Accept-Encoding` q-values.
 //! - JSONP polling is not supported (400).
+//! - Handlers run in order by default (see [`ServerConfig::async_handlers`]).
+//!
+//! # Handlers and backpressure
+//!
+//! Each session's handlers run on a dispatcher task of their own, never on
+//! the transport's read/write path: while a handler runs, the session keeps
+//! being pinged, its sends are written, and other sessions are unaffected.
+//! Messages received and not yet handled wait in a bounded inbox
+//! ([`ServerConfig::max_inbox`]); when it is full, the server stops reading
+//! from that client (TCP backpressure on WebSocket; a POST is answered once
+//! its packets are in) and its pong deadline stops counting, so the client is
+//! never timed out for the server's backlog.
+//!
+//! # Edges
+//!
+//! Every protocol edge (errors, requests out of order, closes) is answered as
+//! the Node server answers it; the differences on purpose are listed in the
+//! README.
 
 mod compress;
 mod config;

@@ -179,7 +179,7 @@ impl Session {
     /// | `ServerDisconnect` | the queue then `1`, to the poll in flight or the next one within `close_timeout` | the queue, `1`, a close frame | kept until then |
     /// | `ClientDisconnect` | `6` to the poll in flight | a close frame | forgotten |
     /// | `PingTimeout`, `TransportError` | `1` to the poll in flight | a close frame | forgotten |
-    /// | `TransportClose` | nothing | nothing | forgotten |
+    /// | `TransportClose` | `6` to the poll in flight | nothing | forgotten |
     ///
     /// # Examples
     ///
@@ -226,9 +226,14 @@ impl Session {
         let websocket = self.ws.is_some();
         self.farewell = match reason {
             DisconnectReason::ServerDisconnect => Farewell::Flush,
-            DisconnectReason::TransportClose => Farewell::Done,
+            DisconnectReason::TransportClose if websocket => Farewell::Done,
             _ if websocket => Farewell::Close,
-            DisconnectReason::ClientDisconnect if self.poll.is_some() => Farewell::Noop,
+            DisconnectReason::ClientDisconnect | DisconnectReason::TransportClose
+                if self.poll.is_some() =>
+            {
+                Farewell::Noop
+            }
+            DisconnectReason::TransportClose => Farewell::Done,
             _ if self.poll.is_some() => Farewell::Close,
             _ => Farewell::Done,
         };

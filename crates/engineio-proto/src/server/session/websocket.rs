@@ -175,11 +175,12 @@ impl Session {
         let Some(slot) = self.slot(id) else {
             return WsTransmit::Close(None);
         };
+        if slot.probe_reply {
+            // Written even if `5` already came (the client did not wait for it).
+            slot.probe_reply = false;
+            return WsTransmit::Write(vec![EncodedPacket::new(Packet::Pong(PROBE.into()))]);
+        }
         if slot.state != WsState::Active {
-            if slot.probe_reply {
-                slot.probe_reply = false;
-                return WsTransmit::Write(vec![EncodedPacket::new(Packet::Pong(PROBE.into()))]);
-            }
             return WsTransmit::Idle;
         }
         if closed {
