@@ -409,13 +409,16 @@ impl Session {
         self.events.wake = true;
     }
 
-    /// Reports a deadline that moved earlier than the one the runtime knows.
+    /// Reports a deadline that moved earlier than the one the runtime knows,
+    /// or that none is left once the session is finished.
     pub(super) fn note_deadline(&mut self) {
         let next = self.next_deadline();
         let earlier = match (next, self.reported_deadline) {
             (Some(next), Some(known)) => next < known,
             (Some(_), None) => true,
-            (None, _) => false,
+            // Nothing is left to wait for: let the timer go.
+            (None, Some(_)) => self.is_finished(),
+            (None, None) => false,
         };
         if earlier {
             self.events.deadline_changed = true;
