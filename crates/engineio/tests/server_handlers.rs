@@ -467,3 +467,34 @@ async fn a_panicking_handler_does_not_stop_the_session() {
     ws.send(Ws::text("4after")).await.unwrap();
     assert_eq!(next_frame(&mut ws).await, Ws::text("4after"));
 }
+
+#[tokio::test]
+async fn a_handshake_abandoned_during_the_connect_handler_leaves_no_session() {
+    let (tx, mut seen) = mpsc::unbounded_channel();
+    let tx2 = tx.clone();
+    let server = start_with(ServerConfig::default(), move |b| {
+        b.on_connect_async(move |_socket, _request| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send("connect started".to_owned());
+                tokio::time::sleep(Duration::from_millis(400)).await;
+                Ok(())
+            }
+        })
+        .on_disconnect(move |_socket, reason| {
+            let _ = tx2.send(format!("disconnect {reason}"));
+        })
+    })
+    .await;
+    let url = server.url("EIO=4&transport=polling");
+    let handshake = tokio::spawn(async move { http().get(url).send().await });
+    assert_eq!(recv(&mut seen).await, "connect started");
+    assert_eq!(server.server.session_count(), 1);
+    handshake.abort();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(server.server.session_count(), 0);
+    assert!(
+        seen.try_recv().is_err(),
+        "a refused session reported a disconnect"
+    );
+}

@@ -9,7 +9,7 @@ use engineio_proto::server::{ErrorCode, HttpError, RequestError, Route, Session,
 use engineio_proto::{Handshake, Packet, Transport};
 use http::header::{self, HeaderMap, HeaderValue};
 use http::request::Parts;
-use http::{Request, Response, StatusCode};
+use http::{Response, StatusCode};
 use http_body::Body;
 use http_body_util::{BodyExt, Full, Limited};
 
@@ -28,7 +28,7 @@ pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) type EngineResponse = Response<Full<Bytes>>;
 
 /// Serves one request to the engine.io path.
-pub(crate) async fn handle<B>(server: Server, req: Request<B>) -> EngineResponse
+pub(crate) async fn handle<B>(server: Server, req: http::Request<B>) -> EngineResponse
 where
     B: Body + Send + 'static,
     B::Data: Send,
@@ -36,15 +36,15 @@ where
 {
     let config = &server.inner.config;
     let (mut parts, body) = req.into_parts();
+    let websocket = ws::is_upgrade_request(&parts.headers);
     let origin = match config.cors.check(&parts.headers) {
         None => None,
         Some(Ok(origin)) => Some(origin),
         Some(Err(message)) => {
             tracing::debug!(%message, "refused origin");
-            return error(&HttpError::new(ErrorCode::BadRequest, &message), false);
+            return error(&HttpError::new(ErrorCode::BadRequest, &message), websocket);
         }
     };
-    let websocket = ws::is_upgrade_request(&parts.headers);
     let query = parts.uri.query().unwrap_or("");
     let routed = route(parts.method.as_str(), query, websocket, &config.transports);
     let (mut response, preflight_headers) = match routed {
@@ -163,7 +163,15 @@ pub(crate) async fn open_session(
     }
     let handle = server.create_session(transport);
     let socket = Socket::new(server.clone(), handle.clone());
-    if let Err(rejection) = server.inner.handlers.connect(&socket, &request).await {
+    // If the client goes away while the connect handler runs, the session
+    // is dropped as if refused: no transport will ever reach it.
+    let connected = {
+        let mut opening = InFlight::new(server, &handle, Request::Handshake);
+        let connected = server.inner.handlers.connect(&socket, &request).await;
+        opening.answered = true;
+        connected
+    };
+    if let Err(rejection) = connected {
         tracing::info!(sid = %handle.sid, "connection rejected by the connect handler");
         handle.update(server, Session::reject);
         return Err(json_response(StatusCode::UNAUTHORIZED, rejection.body()));
@@ -197,21 +205,29 @@ async fn handshake(server: &Server, req: &Parts) -> EngineResponse {
     response
 }
 
-/// Tells the session when its GET or POST went away before it was answered
+/// Which request of a session is in flight.
+#[derive(Debug, Clone, Copy)]
+enum Request {
+    Handshake,
+    Poll,
+    Post,
+}
+
+/// Tells the session when its request went away before it was answered
 /// (hyper drops the request's future when the client closes the connection).
 struct InFlight<'a> {
     server: &'a Server,
     handle: &'a Arc<SessionHandle>,
-    poll: bool,
+    request: Request,
     answered: bool,
 }
 
 impl<'a> InFlight<'a> {
-    fn new(server: &'a Server, handle: &'a Arc<SessionHandle>, poll: bool) -> Self {
+    fn new(server: &'a Server, handle: &'a Arc<SessionHandle>, request: Request) -> Self {
         Self {
             server,
             handle,
-            poll,
+            request,
             answered: false,
         }
     }
@@ -222,13 +238,11 @@ impl Drop for InFlight<'_> {
         if self.answered {
             return;
         }
-        let poll = self.poll;
-        self.handle.update(self.server, |core| {
-            if poll {
-                core.poll_aborted(now());
-            } else {
-                core.post_aborted(now());
-            }
+        let request = self.request;
+        self.handle.update(self.server, |core| match request {
+            Request::Handshake => core.reject(),
+            Request::Poll => core.poll_aborted(now()),
+            Request::Post => core.post_aborted(now()),
         });
     }
 }
@@ -245,7 +259,7 @@ async fn poll(
     if let Err(err) = handle.update(server, |core| core.begin_poll(now())) {
         return request_error(err, false);
     }
-    let mut in_flight = InFlight::new(server, &handle, true);
+    let mut in_flight = InFlight::new(server, &handle, Request::Poll);
     let body = loop {
         let woken = handle.wake.notified();
         tokio::pin!(woken);
@@ -283,7 +297,7 @@ where
     if let Err(err) = handle.update(server, |core| core.begin_post(now(), content_type)) {
         return request_error(err, false);
     }
-    let mut in_flight = InFlight::new(server, &handle, false);
+    let mut in_flight = InFlight::new(server, &handle, Request::Post);
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
