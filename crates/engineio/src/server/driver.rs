@@ -109,6 +109,38 @@ impl fmt::Debug for SessionHandle {
     }
 }
 
+/// Tells a session, when dropped before [`Unanswered::disarm`], that a
+/// request went away unanswered (hyper drops a request's future when the
+/// client closes the connection): runs `abandon` on the core.
+pub(crate) struct Unanswered<'a, F: FnOnce(&mut Session)> {
+    server: &'a Server,
+    handle: &'a Arc<SessionHandle>,
+    abandon: Option<F>,
+}
+
+impl<'a, F: FnOnce(&mut Session)> Unanswered<'a, F> {
+    pub(crate) fn new(server: &'a Server, handle: &'a Arc<SessionHandle>, abandon: F) -> Self {
+        Self {
+            server,
+            handle,
+            abandon: Some(abandon),
+        }
+    }
+
+    /// The request was answered: nothing to tell.
+    pub(crate) fn disarm(&mut self) {
+        self.abandon = None;
+    }
+}
+
+impl<F: FnOnce(&mut Session)> Drop for Unanswered<'_, F> {
+    fn drop(&mut self) {
+        if let Some(abandon) = self.abandon.take() {
+            self.handle.update(self.server, abandon);
+        }
+    }
+}
+
 /// The current time on tokio's clock (which tests may pause and advance).
 pub(crate) fn now() -> std::time::Instant {
     tokio::time::Instant::now().into_std()

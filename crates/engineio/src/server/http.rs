@@ -1,31 +1,25 @@
 //! The HTTP side of the engine.io endpoint: handshakes, long polls, posts,
 //! preflights and error answers.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-
 use bytes::Bytes;
 use engineio_proto::server::{ErrorCode, HttpError, RequestError, Route, Session, route};
-use engineio_proto::{Handshake, Packet, Transport};
+use engineio_proto::{Packet, Transport};
 use http::header::{self, HeaderMap, HeaderValue};
 use http::request::Parts;
 use http::{Response, StatusCode};
 use http_body::Body;
 use http_body_util::{BodyExt, Full, Limited};
 
+use super::answer::{EngineResponse, error, request_error};
 use super::compress;
 use super::cors;
-use super::driver::{SessionHandle, now};
+use super::driver::{Unanswered, now};
 use super::engine::Server;
-use super::handlers::ConnectRequest;
-use super::socket::Socket;
+use super::open::open_session;
 use super::ws;
 
 /// The boxed error type request bodies may fail with.
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// What the engine answers with.
-pub(crate) type EngineResponse = Response<Full<Bytes>>;
 
 /// Serves one request to the engine.io path.
 pub(crate) async fn handle<B>(server: Server, req: http::Request<B>) -> EngineResponse
@@ -92,102 +86,6 @@ where
     response
 }
 
-/// An error answer, as the Node server writes it: JSON for HTTP requests,
-/// plain text for WebSocket upgrade requests, an empty 413.
-pub(crate) fn error(err: &HttpError, websocket_upgrade: bool) -> EngineResponse {
-    let answer = err.response(websocket_upgrade);
-    let mut builder = Response::builder()
-        .status(StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_REQUEST));
-    if let Some(content_type) = answer.content_type {
-        builder = builder.header(header::CONTENT_TYPE, content_type);
-    }
-    if websocket_upgrade {
-        builder = builder.header(header::CONNECTION, "close");
-    }
-    builder
-        .body(Full::new(Bytes::from(answer.body)))
-        .unwrap_or_default()
-}
-
-/// A response with a JSON body.
-pub(crate) fn json_response(status: StatusCode, body: String) -> EngineResponse {
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Full::new(Bytes::from(body)))
-        .unwrap_or_default()
-}
-
-/// The answer to a request the session refuses.
-pub(crate) fn request_error(err: RequestError, websocket_upgrade: bool) -> EngineResponse {
-    error(&err.http_error(), websocket_upgrade)
-}
-
-/// The handshake request as the handlers see it.
-pub(crate) fn connect_request(req: &Parts, transport: Transport) -> ConnectRequest {
-    let peer_addr = req
-        .extensions
-        .get::<PeerAddr>()
-        .map(|peer| peer.0)
-        .or_else(|| req.extensions.get::<SocketAddr>().copied());
-    ConnectRequest {
-        method: req.method.clone(),
-        uri: req.uri.clone(),
-        headers: req.headers.clone(),
-        peer_addr,
-        transport,
-    }
-}
-
-/// The peer address our listener stores in each request's extensions.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct PeerAddr(pub(crate) SocketAddr);
-
-/// Opens a session for a handshake: runs the `allow_request` hook and the
-/// connect handler. On refusal, the answer to send instead.
-pub(crate) async fn open_session(
-    server: &Server,
-    req: &Parts,
-    transport: Transport,
-) -> Result<(Arc<SessionHandle>, Handshake), EngineResponse> {
-    let request = connect_request(req, transport);
-    if let Some(allow) = &server.inner.handlers.allow_request
-        && let Err(reason) = allow(&request)
-    {
-        tracing::info!(%reason, "handshake refused by allow_request");
-        let websocket = transport == Transport::WebSocket;
-        return Err(error(
-            &HttpError::new(ErrorCode::Forbidden, &reason),
-            websocket,
-        ));
-    }
-    let handle = server.create_session(transport);
-    let socket = Socket::new(server.clone(), handle.clone());
-    // If the client goes away while the connect handler runs, the session
-    // is dropped as if refused: no transport will ever reach it.
-    let connected = {
-        let mut opening = InFlight::new(server, &handle, Request::Handshake);
-        let connected = server.inner.handlers.connect(&socket, &request).await;
-        opening.answered = true;
-        connected
-    };
-    if let Err(rejection) = connected {
-        tracing::info!(sid = %handle.sid, "connection rejected by the connect handler");
-        handle.update(server, Session::reject);
-        return Err(json_response(StatusCode::UNAUTHORIZED, rejection.body()));
-    }
-    tracing::info!(sid = %handle.sid, %transport, peer = ?request.peer_addr, "session opened");
-    let config = &server.inner.config;
-    let handshake = Handshake::new(
-        handle.sid.as_str(),
-        config.upgrades_for(transport),
-        config.advertised_ping_interval(),
-        config.ping_timeout,
-        u64::try_from(config.max_http_buffer_size).unwrap_or(u64::MAX),
-    );
-    Ok((handle, handshake))
-}
-
 /// A polling handshake: the open packet, and whatever the connect handler
 /// already sent, in one payload.
 async fn handshake(server: &Server, req: &Parts) -> EngineResponse {
@@ -205,48 +103,6 @@ async fn handshake(server: &Server, req: &Parts) -> EngineResponse {
     response
 }
 
-/// Which request of a session is in flight.
-#[derive(Debug, Clone, Copy)]
-enum Request {
-    Handshake,
-    Poll,
-    Post,
-}
-
-/// Tells the session when its request went away before it was answered
-/// (hyper drops the request's future when the client closes the connection).
-struct InFlight<'a> {
-    server: &'a Server,
-    handle: &'a Arc<SessionHandle>,
-    request: Request,
-    answered: bool,
-}
-
-impl<'a> InFlight<'a> {
-    fn new(server: &'a Server, handle: &'a Arc<SessionHandle>, request: Request) -> Self {
-        Self {
-            server,
-            handle,
-            request,
-            answered: false,
-        }
-    }
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        if self.answered {
-            return;
-        }
-        let request = self.request;
-        self.handle.update(self.server, |core| match request {
-            Request::Handshake => core.reject(),
-            Request::Poll => core.poll_aborted(now()),
-            Request::Post => core.post_aborted(now()),
-        });
-    }
-}
-
 /// A long-polling GET: waits until the session has an answer for it.
 async fn poll(
     server: &Server,
@@ -259,7 +115,7 @@ async fn poll(
     if let Err(err) = handle.update(server, |core| core.begin_poll(now())) {
         return request_error(err, false);
     }
-    let mut in_flight = InFlight::new(server, &handle, Request::Poll);
+    let mut in_flight = Unanswered::new(server, &handle, |core| core.poll_aborted(now()));
     let body = loop {
         let woken = handle.wake.notified();
         tokio::pin!(woken);
@@ -269,7 +125,7 @@ async fn poll(
         }
         woken.await;
     };
-    in_flight.answered = true;
+    in_flight.disarm();
     payload_response(server, body, accept)
 }
 
@@ -297,7 +153,7 @@ where
     if let Err(err) = handle.update(server, |core| core.begin_post(now(), content_type)) {
         return request_error(err, false);
     }
-    let mut in_flight = InFlight::new(server, &handle, Request::Post);
+    let mut in_flight = Unanswered::new(server, &handle, |core| core.post_aborted(now()));
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -318,7 +174,7 @@ where
         Ok(body) => body,
         Err(true) => {
             handle.update(server, Session::post_too_large);
-            in_flight.answered = true;
+            in_flight.disarm();
             return request_error(RequestError::TooLarge { limit }, false);
         }
         // The client went away mid-body: dropping `in_flight` tells the session.
@@ -330,7 +186,7 @@ where
         }
     };
     if let Err(err) = handle.update(server, |core| core.post_payload(&body, now())) {
-        in_flight.answered = true;
+        in_flight.disarm();
         return request_error(err, false);
     }
     loop {
@@ -342,7 +198,7 @@ where
         }
         woken.await;
     }
-    in_flight.answered = true;
+    in_flight.disarm();
     Response::builder()
         .header(header::CONTENT_TYPE, "text/html")
         .body(Full::new(Bytes::from_static(b"ok")))

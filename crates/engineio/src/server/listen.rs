@@ -11,7 +11,8 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 use tower_service::Service;
 
 use super::engine::Server;
-use super::http::{BoxError, PeerAddr};
+use super::http::BoxError;
+use super::open::PeerAddr;
 
 impl Server {
     /// Binds `addr` and serves until [`Server::shutdown`]: the engine.io path,

@@ -44,6 +44,7 @@
 //! the Node server answers it; the differences on purpose are listed in the
 //! README.
 
+mod answer;
 mod compress;
 mod config;
 mod cookie;
@@ -53,6 +54,7 @@ mod engine;
 mod handlers;
 mod http;
 mod listen;
+mod open;
 mod service;
 mod socket;
 mod static_files;

@@ -14,8 +14,9 @@ use http_body_util::{Either, Full};
 use tower_layer::Layer;
 use tower_service::Service;
 
+use super::answer::EngineResponse;
 use super::engine::Server;
-use super::http::{BoxError, EngineResponse, handle};
+use super::http::{BoxError, handle};
 
 /// The inner service of a bare [`EngineIoService`]: answers 404 `Not Found`.
 #[derive(Debug, Clone, Copy, Default)]

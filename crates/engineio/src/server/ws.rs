@@ -22,9 +22,10 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage, Utf8Bytes};
 
+use super::answer::{EngineResponse, error, request_error};
 use super::driver::{SessionHandle, now};
 use super::engine::Server;
-use super::http::{EngineResponse, error, open_session, request_error};
+use super::open::open_session;
 
 type Ws = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
 

@@ -1,0 +1,81 @@
+//! Opening a session: the `allow_request` hook, the connect handler, and
+//! the values of the handshake.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use engineio_proto::server::{ErrorCode, HttpError, Session};
+use engineio_proto::{Handshake, Transport};
+use http::StatusCode;
+use http::request::Parts;
+
+use super::answer::{EngineResponse, error, json_response};
+use super::driver::{SessionHandle, Unanswered};
+use super::engine::Server;
+use super::handlers::ConnectRequest;
+use super::socket::Socket;
+
+/// The handshake request as the handlers see it.
+pub(crate) fn connect_request(req: &Parts, transport: Transport) -> ConnectRequest {
+    let peer_addr = req
+        .extensions
+        .get::<PeerAddr>()
+        .map(|peer| peer.0)
+        .or_else(|| req.extensions.get::<SocketAddr>().copied());
+    ConnectRequest {
+        method: req.method.clone(),
+        uri: req.uri.clone(),
+        headers: req.headers.clone(),
+        peer_addr,
+        transport,
+    }
+}
+
+/// The peer address our listener stores in each request's extensions.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PeerAddr(pub(crate) SocketAddr);
+
+/// Opens a session for a handshake: runs the `allow_request` hook and the
+/// connect handler. On refusal, the answer to send instead.
+pub(crate) async fn open_session(
+    server: &Server,
+    req: &Parts,
+    transport: Transport,
+) -> Result<(Arc<SessionHandle>, Handshake), EngineResponse> {
+    let request = connect_request(req, transport);
+    if let Some(allow) = &server.inner.handlers.allow_request
+        && let Err(reason) = allow(&request)
+    {
+        tracing::info!(%reason, "handshake refused by allow_request");
+        let websocket = transport == Transport::WebSocket;
+        return Err(error(
+            &HttpError::new(ErrorCode::Forbidden, &reason),
+            websocket,
+        ));
+    }
+    let handle = server.create_session(transport);
+    let socket = Socket::new(server.clone(), handle.clone());
+    // If the client goes away while the connect handler runs, the session
+    // is dropped as if refused: no transport will ever reach it.
+    let connected = {
+        let mut opening = Unanswered::new(server, &handle, Session::reject);
+        let connected = server.inner.handlers.connect(&socket, &request).await;
+        opening.disarm();
+        connected
+    };
+    if let Err(rejection) = connected {
+        tracing::info!(sid = %handle.sid, "connection rejected by the connect handler");
+        handle.update(server, Session::reject);
+        return Err(json_response(StatusCode::UNAUTHORIZED, rejection.body()));
+    }
+    tracing::info!(sid = %handle.sid, %transport, peer = ?request.peer_addr, "session opened");
+    let config = &server.inner.config;
+    let handshake = Handshake::new(
+        handle.sid.as_str(),
+        config.upgrades_for(transport),
+        config.advertised_ping_interval(),
+        config.ping_timeout,
+        u64::try_from(config.max_http_buffer_size).unwrap_or(u64::MAX),
+    );
+    Ok((handle, handshake))
+}
