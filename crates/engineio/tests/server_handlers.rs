@@ -372,7 +372,7 @@ async fn disconnects(server: &mut TestServer, within: Duration) -> Vec<String> {
 #[tokio::test]
 async fn the_disconnect_handler_fires_once_with_the_reason_of_each_path() {
     let mut server = start_with(heartbeat(), |b| b).await;
-    let settle = Duration::from_millis(700);
+    let settle = Duration::from_millis(500);
 
     // A close packet by POST.
     let (sid, _) = server.handshake().await;
@@ -412,6 +412,37 @@ async fn the_disconnect_handler_fires_once_with_the_reason_of_each_path() {
     assert_eq!(disconnects(&mut server, settle).await, [expected]);
     assert_eq!(server.get(&sid).await.0, 400);
 
+    // A ping from the client (the wrong direction in v4), and a binary POST.
+    let (sid, _) = server.handshake().await;
+    assert_eq!(server.post(&sid, "2").await, (200, "ok".to_owned()));
+    let expected = format!("disconnect {sid} transport error");
+    assert_eq!(disconnects(&mut server, settle).await, [expected]);
+    let (sid, _) = server.handshake().await;
+    let response = http()
+        .post(server.session_url(&sid))
+        .header("content-type", "application/octet-stream")
+        .body("4x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let expected = format!("disconnect {sid} transport error");
+    assert_eq!(disconnects(&mut server, settle).await, [expected]);
+
+    // A POST whose body never fully arrives.
+    let (sid, _) = server.handshake().await;
+    let mut tcp = TcpStream::connect(server.addr()).await.unwrap();
+    let head = format!(
+        "POST /engine.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n4hello"
+    );
+    tokio::io::AsyncWriteExt::write_all(&mut tcp, head.as_bytes())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    drop(tcp);
+    let expected = format!("disconnect {sid} transport error");
+    assert_eq!(disconnects(&mut server, settle).await, [expected]);
+
     // The WebSocket closed by the client, and an undecodable frame.
     let (mut ws, sid) = open_ws(&server).await;
     ws.close(None).await.unwrap();
@@ -421,6 +452,16 @@ async fn the_disconnect_handler_fires_once_with_the_reason_of_each_path() {
     ws.send(Ws::text("9nonsense")).await.unwrap();
     assert!(matches!(next_frame(&mut ws).await, Ws::Close(_)));
     let expected = format!("disconnect {sid} transport error");
+    assert_eq!(disconnects(&mut server, settle).await, [expected]);
+
+    // Shutdown: every session gets its farewell and one disconnect.
+    let (mut ws, sid) = open_ws(&server).await;
+    let stopping = server.server.clone();
+    let shutdown = tokio::spawn(async move { stopping.shutdown().await });
+    assert_eq!(next_frame(&mut ws).await, Ws::text("1"));
+    assert!(matches!(next_frame(&mut ws).await, Ws::Close(_)));
+    shutdown.await.unwrap();
+    let expected = format!("disconnect {sid} server disconnect");
     assert_eq!(disconnects(&mut server, settle).await, [expected]);
 }
 
