@@ -398,6 +398,15 @@ impl Session {
         self.note_deadline();
     }
 
+    /// Runs the timers that are already due, so that a request arriving
+    /// just after a deadline (before the runtime's timer fired) sees the
+    /// session as the timer would have left it.
+    pub(super) fn catch_up(&mut self, now: Instant) {
+        if self.next_deadline().is_some_and(|deadline| now >= deadline) {
+            self.handle_timeout(now);
+        }
+    }
+
     /// Queues a ping and starts waiting for its pong.
     fn queue_ping(&mut self, now: Instant) {
         if !self.ping_queued {

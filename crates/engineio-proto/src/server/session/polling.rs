@@ -34,6 +34,7 @@ impl Session {
     /// assert_eq!(session.poll_payload().as_deref(), Some("1"));
     /// ```
     pub fn begin_poll(&mut self, now: Instant) -> Result<(), RequestError> {
+        self.catch_up(now);
         if self.transport == Transport::WebSocket {
             return Err(RequestError::Upgraded);
         }
@@ -249,6 +250,7 @@ impl Session {
         now: Instant,
         content_type: Option<&str>,
     ) -> Result<(), RequestError> {
+        self.catch_up(now);
         if self.transport == Transport::WebSocket {
             return Err(RequestError::Upgraded);
         }

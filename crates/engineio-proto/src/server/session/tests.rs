@@ -1699,3 +1699,19 @@ fn the_probe_answer_is_written_even_when_5_came_before_it() {
     assert_eq!(texts(s.ws_transmit(ws)), ["4queued"]);
     assert_eq!(s.ws_transmit(ws), WsTransmit::Idle);
 }
+
+#[test]
+fn a_poll_arriving_after_the_pong_deadline_finds_the_session_timed_out() {
+    // The runtime's timer may fire a little late; a request that comes in
+    // the meantime must not find the session alive.
+    let (mut s, at) = polling(config());
+    s.handle_timeout(at(300));
+    assert_eq!(s.begin_poll(at(501)), Err(RequestError::Closed));
+    assert_eq!(s.closed(), Some(DisconnectReason::PingTimeout));
+    let (mut s, at) = polling(config());
+    s.handle_timeout(at(300));
+    assert_eq!(s.begin_post(at(501), None), Err(RequestError::Closed));
+    let (mut s, at) = polling(config());
+    s.handle_timeout(at(300));
+    assert_eq!(s.attach_websocket(at(501)), Err(RequestError::Closed));
+}

@@ -109,6 +109,7 @@ impl Session {
     /// assert_eq!(session.attach_websocket(now), Err(RequestError::WebSocketExists));
     /// ```
     pub fn attach_websocket(&mut self, now: Instant) -> Result<WsId, RequestError> {
+        self.catch_up(now);
         if self.closed.is_some() {
             return Err(RequestError::Closed);
         }
