@@ -72,3 +72,31 @@ pub enum DecodeError {
         limit: usize,
     },
 }
+
+/// Why a packet could not be queued, by the server's session or the
+/// client's connection.
+///
+/// # Examples
+///
+/// ```
+/// use engineio_proto::SendError;
+/// assert_eq!(SendError::QueueFull { limit: 2 }.to_string(), "the session's outgoing queue is full (2 packets)");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The session is closed.
+    #[error("the session is closed")]
+    Closed,
+    /// The client reads slower than the application sends.
+    #[error("the session's outgoing queue is full ({limit} packets)")]
+    QueueFull {
+        /// The configured queue limit.
+        limit: usize,
+    },
+    /// A text message holds the record separator (`0x1E`), which the
+    /// protocol forbids in data: in a long-polling payload it would split
+    /// the message into several packets (and let the text inject packets).
+    #[error("text holding the record separator 0x1E cannot be sent over long-polling")]
+    SeparatorInText,
+}

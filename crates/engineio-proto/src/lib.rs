@@ -31,6 +31,7 @@
 #![deny(missing_docs)]
 #![warn(clippy::unwrap_used)]
 
+pub mod client;
 mod encoded;
 mod error;
 mod handshake;
@@ -43,7 +44,7 @@ mod transport;
 mod ws;
 
 pub use encoded::EncodedPacket;
-pub use error::DecodeError;
+pub use error::{DecodeError, SendError};
 pub use handshake::Handshake;
 pub use packet::{Message, PROBE, Packet, PacketType};
 pub use payload::{

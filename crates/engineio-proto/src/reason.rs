@@ -49,6 +49,26 @@ impl DisconnectReason {
     }
 }
 
+impl DisconnectReason {
+    /// Whether a client should reconnect after this: only when the
+    /// transport broke or the peer went silent, never after a close either
+    /// side chose.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio_proto::DisconnectReason;
+    /// assert!(DisconnectReason::PingTimeout.is_recoverable());
+    /// assert!(!DisconnectReason::ServerDisconnect.is_recoverable());
+    /// ```
+    pub const fn is_recoverable(self) -> bool {
+        matches!(
+            self,
+            Self::TransportError | Self::PingTimeout | Self::TransportClose
+        )
+    }
+}
+
 impl fmt::Display for DisconnectReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

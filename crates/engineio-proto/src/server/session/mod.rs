@@ -38,6 +38,7 @@ mod websocket;
 #[cfg(test)]
 mod tests;
 
+pub use crate::error::SendError;
 pub use events::{Closed, Dispatch, Events};
 pub use websocket::{CLOSE_MESSAGE_TOO_BIG, WsEnd, WsFinish, WsId, WsTransmit};
 
@@ -106,33 +107,6 @@ impl Default for SessionConfig {
             close_timeout: Duration::from_secs(30),
         }
     }
-}
-
-/// Why a packet could not be queued.
-///
-/// # Examples
-///
-/// ```
-/// use engineio_proto::server::SendError;
-/// assert_eq!(SendError::QueueFull { limit: 2 }.to_string(), "the session's outgoing queue is full (2 packets)");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum SendError {
-    /// The session is closed.
-    #[error("the session is closed")]
-    Closed,
-    /// The client reads slower than the application sends.
-    #[error("the session's outgoing queue is full ({limit} packets)")]
-    QueueFull {
-        /// The configured queue limit.
-        limit: usize,
-    },
-    /// A text message holds the record separator (`0x1E`), which the
-    /// protocol forbids in data: in a long-polling payload it would split
-    /// the message into several packets (and let the text inject packets).
-    #[error("text holding the record separator 0x1E cannot be sent over long-polling")]
-    SeparatorInText,
 }
 
 /// Why a request for this session is refused. [`RequestError::http_error`]
