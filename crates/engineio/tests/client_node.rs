@@ -55,7 +55,7 @@ async fn polling_only_echo() {
     assert_eq!(next_event(&client).await, Event::Connect);
     echo_round_trip(&client).await;
     assert_eq!(ask(&client, "cmd:transport").await, "transport:polling");
-    assert_eq!(client.send("a\u{1e}b"), Err(SendError::RecordSeparator));
+    assert_eq!(client.send("a\u{1e}b"), Err(SendError::SeparatorInText));
     within(client.disconnect()).await;
     assert_eq!(client.state(), State::Disconnected);
     assert_eq!(client.sid(), None);
@@ -63,7 +63,7 @@ async fn polling_only_echo() {
         drain(&client).await,
         [Event::Disconnect(DisconnectReason::ClientDisconnect)]
     );
-    assert_eq!(client.send("late"), Err(SendError::NotConnected));
+    assert_eq!(client.send("late"), Err(SendError::Closed));
 }
 
 #[tokio::test]

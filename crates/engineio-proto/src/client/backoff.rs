@@ -39,7 +39,7 @@ pub struct Reconnection {
 }
 
 impl Default for Reconnection {
-    /// python-socketio's defaults: unlimited attempts, 1 s doubling up to
+    /// The Socket.IO JS client's defaults: unlimited attempts, 1 s doubling up to
     /// 5 s, jitter 0.5.
     fn default() -> Self {
         Self {

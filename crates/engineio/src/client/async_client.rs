@@ -4,8 +4,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use engineio_proto::{Handshake, Message, RECORD_SEPARATOR, Transport};
-use tokio::sync::mpsc;
+use engineio_proto::{Handshake, Message, Transport};
 
 use super::config::ClientConfig;
 use super::dispatch::in_dispatcher;
@@ -142,17 +141,17 @@ impl Client {
         let shared = self.shared();
         let guard = ConnectGuard::begin(shared)?;
         let endpoint = Endpoint::new(url, &shared.config)?;
-        let established = session::establish(&shared.net, &shared.config, &endpoint).await?;
-        let (commands, commands_rx) = mpsc::unbounded_channel();
-        session::start(shared, &established, commands);
-        guard.disarm();
-        tokio::spawn(session::run(
-            Arc::clone(shared),
-            endpoint,
-            established,
-            commands_rx,
-        ));
-        Ok(())
+        let opened = session::start(shared, endpoint);
+        match opened.await {
+            Ok(Ok(())) => {
+                guard.disarm();
+                Ok(())
+            }
+            Ok(Err(err)) => Err(err),
+            Err(_) => Err(ConnectionError::Transport(
+                "the connection task ended during the handshake".to_owned(),
+            )),
+        }
     }
 
     /// Queues a text (`&str`, `String`) or binary (`Vec<u8>`, `&[u8]`,
@@ -161,8 +160,8 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// [`SendError::NotConnected`] unless the client is connected;
-    /// [`SendError::RecordSeparator`] for text holding `\u{1e}` while the
+    /// [`SendError::Closed`] unless the client is connected;
+    /// [`SendError::SeparatorInText`] for text holding `\u{1e}` while the
     /// session is on long-polling.
     ///
     /// # Examples
@@ -177,26 +176,8 @@ impl Client {
     /// ```
     pub fn send(&self, message: impl Into<Message>) -> Result<(), SendError> {
         let message = message.into();
-        let status = self.shared().status.borrow();
-        match (&status.state, &status.commands) {
-            (State::Connected, Some(commands)) => {
-                if status.transport == Some(Transport::Polling)
-                    && matches!(&message, Message::Text(text) if text.contains(RECORD_SEPARATOR))
-                {
-                    return Err(SendError::RecordSeparator);
-                }
-                let shared = self.shared();
-                let limit = shared.config.max_queue;
-                if !shared.unwritten.try_add(limit) {
-                    return Err(SendError::QueueFull { limit });
-                }
-                commands.send(Command::Send(message)).map_err(|_| {
-                    shared.unwritten.written(1);
-                    SendError::NotConnected
-                })
-            }
-            _ => Err(SendError::NotConnected),
-        }
+        let link = self.shared().link().ok_or(SendError::Closed)?;
+        link.update(|core| core.send(message))
     }
 
     /// Closes the connection: sends the close packet, waits until it is

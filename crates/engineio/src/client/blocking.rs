@@ -182,7 +182,7 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// [`SendError::NotConnected`] unless connected.
+    /// [`SendError::Closed`] unless connected.
     ///
     /// # Examples
     ///

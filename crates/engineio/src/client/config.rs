@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use engineio_proto::Transport;
 
+pub use engineio_proto::client::Reconnection;
+
 use super::async_client::Client;
 use super::error::ConfigError;
 
@@ -296,127 +298,5 @@ impl ClientConfig {
     #[cfg(feature = "blocking")]
     pub fn build_blocking(self) -> Result<super::blocking::Client, ConfigError> {
         super::blocking::Client::with_config(self)
-    }
-}
-
-/// Automatic reconnection with exponential backoff and jitter.
-///
-/// Attempt `n` (from 1) waits `initial_delay * 2^(n-1)`, capped at
-/// `max_delay`, then spread by ±`jitter` (a fraction: 0.5 means anywhere
-/// between half and one and a half times the delay), capped at `max_delay`
-/// again. Defaults: unlimited attempts, 1 s initial delay, 5 s maximum,
-/// jitter 0.5 (the Socket.IO JS client's defaults).
-///
-/// # Examples
-///
-/// ```
-/// use std::time::Duration;
-/// use engineio::client::Reconnection;
-///
-/// let policy = Reconnection::default()
-///     .max_attempts(Some(10))
-///     .initial_delay(Duration::from_millis(500))
-///     .max_delay(Duration::from_secs(30))
-///     .jitter(0.0);
-/// assert_eq!(policy.delay_for(3, 0.5), Duration::from_secs(2));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[non_exhaustive]
-pub struct Reconnection {
-    pub(crate) max_attempts: Option<u32>,
-    pub(crate) initial_delay: Duration,
-    pub(crate) max_delay: Duration,
-    pub(crate) jitter: f64,
-}
-
-impl Default for Reconnection {
-    fn default() -> Self {
-        Self {
-            max_attempts: None,
-            initial_delay: Duration::from_secs(1),
-            max_delay: Duration::from_secs(5),
-            jitter: 0.5,
-        }
-    }
-}
-
-impl Reconnection {
-    /// The most attempts before giving up (`None`: never give up).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use engineio::client::Reconnection;
-    /// let policy = Reconnection::default().max_attempts(Some(3));
-    /// # drop(policy);
-    /// ```
-    pub fn max_attempts(mut self, attempts: Option<u32>) -> Self {
-        self.max_attempts = attempts;
-        self
-    }
-
-    /// The delay before the first attempt (before jitter).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use std::time::Duration;
-    /// # use engineio::client::Reconnection;
-    /// let policy = Reconnection::default().initial_delay(Duration::from_millis(100));
-    /// # drop(policy);
-    /// ```
-    pub fn initial_delay(mut self, delay: Duration) -> Self {
-        self.initial_delay = delay;
-        self
-    }
-
-    /// The longest delay between two attempts.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use std::time::Duration;
-    /// # use engineio::client::Reconnection;
-    /// let policy = Reconnection::default().max_delay(Duration::from_secs(60));
-    /// # drop(policy);
-    /// ```
-    pub fn max_delay(mut self, delay: Duration) -> Self {
-        self.max_delay = delay;
-        self
-    }
-
-    /// The jitter fraction, clamped to `0.0..=1.0`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use engineio::client::Reconnection;
-    /// let policy = Reconnection::default().jitter(0.2);
-    /// # drop(policy);
-    /// ```
-    pub fn jitter(mut self, jitter: f64) -> Self {
-        self.jitter = if jitter.is_nan() {
-            0.0
-        } else {
-            jitter.clamp(0.0, 1.0)
-        };
-        self
-    }
-
-    /// The delay before attempt `attempt` (from 1) for a random number
-    /// `random` in `0.0..=1.0` (0.5 means no jitter).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use std::time::Duration;
-    /// # use engineio::client::Reconnection;
-    /// let policy = Reconnection::default(); // 1 s, max 5 s, jitter 0.5
-    /// assert_eq!(policy.delay_for(1, 0.5), Duration::from_secs(1));
-    /// assert_eq!(policy.delay_for(1, 0.0), Duration::from_millis(500));
-    /// assert_eq!(policy.delay_for(10, 1.0), Duration::from_secs(5));
-    /// ```
-    pub fn delay_for(&self, attempt: u32, random: f64) -> Duration {
-        super::backoff::delay(self, attempt, random)
     }
 }

@@ -1,82 +1,120 @@
-//! The driver: one open session's I/O loop.
+//! The driver: runs one connection's I/O on the sans-I/O
+//! [`Connection`](engineio_proto::client::Connection) of the core.
 //!
-//! On polling it keeps one GET and at most one POST in flight, batching
-//! queued packets into POSTs within the server's `maxPayload`. It probes a
-//! WebSocket when the server offers one, pauses polling once `3probe`
-//! arrived (waits for the in-flight GET and POST to return), sends `5`, and
-//! moves to the WebSocket, flushing what was queued meanwhile. It answers
-//! pings, and ends the session when no ping comes within
-//! `pingInterval + pingTimeout`.
+//! The core decides everything; the driver does what
+//! [`Connection::poll_transmit`] says (start a GET or a POST, open, write or
+//! close a WebSocket), feeds back what the network brought, sleeps until
+//! [`Connection::next_deadline`], and hands [`Connection::poll_event`]'s
+//! events to the dispatcher. Every change to the connection goes through
+//! [`Link::update`], so the application's `send()` (on another task) and
+//! the driver see one state.
 
-use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
-use engineio_proto::{
-    Frame, Message, Packet, PayloadEncoder, PayloadLimits, Transport, decode_payload,
-};
+use engineio_proto::client::{Connection, Event as CoreEvent, Transmit, WsId};
+use engineio_proto::{DisconnectReason, Frame};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
-use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 
 use super::endpoint::Endpoint;
 use super::error::ConnectionError;
-use super::event::{DisconnectReason, Event, State};
-use super::session::{Command, Established, Shared, UNLIMITED, Unwritten};
+use super::event::{Event, State};
+use super::session::{Command, Shared};
 use super::ws::{self, WsStream};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-/// What the WebSocket writer task is asked to do.
+/// A WebSocket being opened, with its id.
+type Opening = (WsId, BoxFuture<Result<Box<WsStream>, ConnectionError>>);
+
+/// One connection's state machine, shared by the driver, the application's
+/// `send()` and the WebSocket writers.
 #[derive(Debug)]
-enum WsOut {
-    /// A frame; `counted` when it carries an application message, which the
-    /// unwritten count releases once written.
-    Frame {
-        frame: WsMessage,
-        counted: bool,
-    },
-    Close,
+pub(crate) struct Link {
+    core: Mutex<Connection>,
+    /// Wakes the driver when the connection changed outside it.
+    wake: Notify,
 }
 
-/// The WebSocket of a session: the read half, and the writer task.
+impl Link {
+    pub(crate) fn new(core: Connection) -> Self {
+        Self {
+            core: Mutex::new(core),
+            wake: Notify::new(),
+        }
+    }
+
+    fn core(&self) -> MutexGuard<'_, Connection> {
+        self.core.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `change` on the connection and wakes the driver to act on it
+    /// (for changes from outside the driver: the application's sends).
+    pub(crate) fn update<R>(&self, change: impl FnOnce(&mut Connection) -> R) -> R {
+        let result = change(&mut self.core());
+        self.wake.notify_one();
+        result
+    }
+
+    /// Runs `change` on the connection (for the driver's own changes, and
+    /// changes the driver need not act on).
+    fn change<R>(&self, change: impl FnOnce(&mut Connection) -> R) -> R {
+        change(&mut self.core())
+    }
+}
+
+/// How a connection ended.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// The session was open, then ended for this reason.
+    Ended(DisconnectReason),
+    /// The handshake failed.
+    HandshakeFailed(ConnectionError),
+    /// The application gave up during the handshake (closed, or dropped
+    /// the `connect()` future).
+    Cancelled,
+}
+
+/// A WebSocket of the connection: its read half and its writer task.
 #[derive(Debug)]
 struct WsConn {
+    id: WsId,
     read: SplitStream<WsStream>,
     write: mpsc::UnboundedSender<WsOut>,
     writer: JoinHandle<()>,
 }
 
+/// What a WebSocket writer is asked to do.
+#[derive(Debug)]
+enum WsOut {
+    /// Frames, of which `messages` are application messages.
+    Frames(Vec<Frame>, usize),
+    Close,
+}
+
 impl WsConn {
-    fn new(stream: WsStream, unwritten: Arc<Unwritten>) -> Self {
+    fn new(id: WsId, stream: WsStream, link: Arc<Link>) -> Self {
         let (sink, read) = stream.split();
         let (write, rx) = mpsc::unbounded_channel();
-        let writer = tokio::spawn(write_loop(sink, rx, unwritten));
+        let writer = tokio::spawn(write_loop(sink, rx, link));
         Self {
+            id,
             read,
             write,
             writer,
         }
     }
 
-    fn send(&self, packet: &Packet) {
-        let frame = match Frame::encode(packet) {
-            Frame::Text(text) => WsMessage::text(text),
-            Frame::Binary(bytes) => WsMessage::Binary(bytes),
-        };
-        let counted = matches!(packet, Packet::Message(_));
-        // A failed writer shows up as a read error.
-        let _ = self.write.send(WsOut::Frame { frame, counted });
-    }
-
-    /// Sends a close frame after everything queued, and waits (at most
-    /// `timeout`) until the writer has written it.
+    /// Closes the WebSocket after what was queued, waiting at most
+    /// `timeout` for the writer.
     async fn close(self, timeout: Duration) {
         let _ = self.write.send(WsOut::Close);
         drop(self.write);
@@ -86,20 +124,35 @@ impl WsConn {
     }
 }
 
+/// Writes frames in order; tells the connection when messages are written
+/// (they stop counting against `max_queue`).
 async fn write_loop(
     mut sink: SplitSink<WsStream, WsMessage>,
     mut rx: mpsc::UnboundedReceiver<WsOut>,
-    unwritten: Arc<Unwritten>,
+    link: Arc<Link>,
 ) {
     while let Some(out) = rx.recv().await {
         match out {
-            WsOut::Frame { frame, counted } => {
-                let result = sink.send(frame).await;
-                if counted {
-                    unwritten.written(1);
+            WsOut::Frames(frames, messages) => {
+                let mut failed = false;
+                for frame in frames {
+                    let message = match frame {
+                        Frame::Text(text) => WsMessage::text(text),
+                        Frame::Binary(bytes) => WsMessage::Binary(bytes),
+                    };
+                    if let Err(err) = sink.feed(message).await {
+                        tracing::debug!("engine.io WebSocket write failed: {err}");
+                        failed = true;
+                        break;
+                    }
                 }
-                if let Err(err) = result {
+                if !failed && let Err(err) = sink.flush().await {
                     tracing::debug!("engine.io WebSocket write failed: {err}");
+                    failed = true;
+                }
+                link.change(|core| core.written(messages));
+                if failed {
+                    // The read half reports the broken connection.
                     return;
                 }
             }
@@ -112,328 +165,312 @@ async fn write_loop(
     }
 }
 
-/// What woke the driver up.
+/// What woke the driver.
 enum Step {
-    Command(Option<Command>),
     Get(Result<Bytes, ConnectionError>),
     Post(Result<(), ConnectionError>),
-    Probe(Result<Box<WsStream>, ConnectionError>),
-    Frame(Option<Result<WsMessage, tungstenite::Error>>),
-    PingTimeout,
-    CloseTimeout,
+    Opened(WsId, Result<Box<WsStream>, ConnectionError>),
+    Frame(WsId, Option<Result<WsMessage, tungstenite::Error>>),
+    Command(Option<Command>),
+    Changed,
+    Timer,
+    Abandoned,
 }
 
-/// One session's I/O loop.
-pub(crate) struct Driver {
+/// Runs one connection from its handshake to its end.
+///
+/// `attempts` is the number of reconnection attempts this connection is
+/// (0 for the first connection): a `Reconnected` event precedes its
+/// `Connect`. `opened` is told the handshake's outcome; if its receiver
+/// goes away during the handshake, the connection is abandoned.
+pub(crate) async fn drive(
+    shared: &Arc<Shared>,
+    endpoint: &Endpoint,
+    link: &Arc<Link>,
+    commands: &mut mpsc::UnboundedReceiver<Command>,
+    events: &mpsc::UnboundedSender<Event>,
+    attempts: u32,
+    mut opened: Option<oneshot::Sender<Result<(), ConnectionError>>>,
+) -> Outcome {
+    let mut driver = Driver {
+        shared: Arc::clone(shared),
+        endpoint: endpoint.clone(),
+        link: Arc::clone(link),
+        events: events.clone(),
+        attempts,
+        is_open: false,
+        commands_done: false,
+        last_error: None,
+        get: None,
+        post: None,
+        opening: None,
+        sockets: Vec::new(),
+    };
+    loop {
+        if let Some(outcome) = driver.act(&mut opened).await {
+            driver.shutdown().await;
+            return outcome;
+        }
+        let deadline = link.core().next_deadline();
+        let handshaking = !driver.is_open;
+        let listening = !driver.commands_done;
+        let step = tokio::select! {
+            biased;
+            result = maybe(&mut driver.get) => Step::Get(result),
+            frame = next_frame(&mut driver.sockets) => Step::Frame(frame.0, frame.1),
+            result = maybe(&mut driver.post) => Step::Post(result),
+            (id, result) = maybe_opening(&mut driver.opening) => Step::Opened(id, result),
+            command = commands.recv(), if listening => Step::Command(command),
+            () = link.wake.notified() => Step::Changed,
+            () = sleep_until(deadline) => Step::Timer,
+            () = abandoned(&mut opened), if handshaking => Step::Abandoned,
+        };
+        if matches!(step, Step::Abandoned) {
+            link.change(Connection::abort);
+            driver.shutdown().await;
+            return Outcome::Cancelled;
+        }
+        driver.step(step);
+    }
+}
+
+/// The driver's state: the requests and WebSockets in flight.
+struct Driver {
     shared: Arc<Shared>,
     endpoint: Endpoint,
-    sid: String,
+    link: Arc<Link>,
     events: mpsc::UnboundedSender<Event>,
-    limits: PayloadLimits,
-    ping_window: Duration,
-    ping_deadline: Instant,
-    pending: Vec<Packet>,
-    /// Packets waiting for a POST (polling only).
-    outbox: VecDeque<Packet>,
+    attempts: u32,
+    is_open: bool,
+    /// The application asked to close (or dropped every handle).
+    commands_done: bool,
+    /// The network error that ended the handshake, for `connect()`.
+    last_error: Option<ConnectionError>,
     get: Option<BoxFuture<Result<Bytes, ConnectionError>>>,
     post: Option<BoxFuture<Result<(), ConnectionError>>>,
-    probe: Option<BoxFuture<Result<Box<WsStream>, ConnectionError>>>,
-    /// A WebSocket that answered `3probe`, waiting for polling to pause.
-    probed: Option<Box<WsStream>>,
-    ws: Option<WsConn>,
-    /// Set by `disconnect()` on polling: when to give up flushing.
-    closing: Option<Instant>,
-}
-
-impl Drop for Driver {
-    /// Messages still queued die with the session: release their count.
-    fn drop(&mut self) {
-        self.shared.unwritten.reset();
-    }
+    opening: Option<Opening>,
+    sockets: Vec<WsConn>,
 }
 
 impl Driver {
-    pub(crate) fn new(
-        shared: Arc<Shared>,
-        endpoint: Endpoint,
-        established: Established,
-        events: mpsc::UnboundedSender<Event>,
-    ) -> Self {
-        let handshake = established.handshake;
-        let max_payload = usize::try_from(handshake.max_payload).unwrap_or(usize::MAX);
-        let ping_window = handshake.ping_interval() + handshake.ping_timeout();
-        let mut driver = Self {
-            limits: PayloadLimits::new(
-                usize::MAX,
-                if max_payload == 0 {
-                    usize::MAX
-                } else {
-                    max_payload
-                },
-            ),
-            ping_window,
-            ping_deadline: Instant::now() + ping_window,
-            sid: handshake.sid.clone(),
-            pending: established.packets,
-            outbox: VecDeque::new(),
-            get: None,
-            post: None,
-            probe: None,
-            probed: None,
-            ws: established
-                .ws
-                .map(|stream| WsConn::new(stream, shared.unwritten.clone())),
-            closing: None,
-            shared,
-            endpoint,
-            events,
-        };
-        let websocket_enabled = driver
-            .shared
-            .config
-            .transports
-            .contains(&Transport::WebSocket);
-        if driver.ws.is_none()
-            && websocket_enabled
-            && handshake.upgrades.iter().any(|u| u == "websocket")
-        {
-            driver.start_probe();
-        }
-        driver
-    }
-
-    /// Runs the session until it ends, and says why it ended.
-    pub(crate) async fn run(
-        mut self,
-        commands: &mut mpsc::UnboundedReceiver<Command>,
-    ) -> DisconnectReason {
-        for packet in std::mem::take(&mut self.pending) {
-            if let Some(reason) = self.handle(packet) {
-                return reason;
-            }
+    /// Does what the connection asks, then reports what happened; returns
+    /// the outcome once the connection is over.
+    async fn act(
+        &mut self,
+        opened: &mut Option<oneshot::Sender<Result<(), ConnectionError>>>,
+    ) -> Option<Outcome> {
+        loop {
+            let transmit = self.link.core().poll_transmit();
+            let Some(transmit) = transmit else { break };
+            self.transmit(transmit).await;
         }
         loop {
-            if self.ws.is_none()
-                && let Some(reason) = self.pump_polling()
-            {
-                return reason;
-            }
-            let closing = self.closing;
-            // Biased: what the server sent is handled before a failed POST,
-            // so a close packet racing a POST refused by a closed session is
-            // still reported as a server disconnect.
-            let step = tokio::select! {
-                biased;
-                result = maybe(&mut self.get) => Step::Get(result),
-                frame = next_frame(&mut self.ws) => Step::Frame(frame),
-                result = maybe(&mut self.post) => Step::Post(result),
-                result = maybe(&mut self.probe) => Step::Probe(result),
-                command = commands.recv(), if closing.is_none() => Step::Command(command),
-                () = tokio::time::sleep_until(self.ping_deadline) => Step::PingTimeout,
-                () = sleep_until_opt(closing) => Step::CloseTimeout,
-            };
-            if let Some(reason) = self.step(step).await {
-                return reason;
+            let event = self.link.core().poll_event();
+            let event = event?;
+            match event {
+                CoreEvent::Opened(handshake) => {
+                    self.is_open = true;
+                    self.shared.status.send_modify(|s| {
+                        s.state = State::Connected;
+                        s.handshake = Some(handshake.clone());
+                        s.transport = Some(self.link.core().transport());
+                    });
+                    if let Some(opened) = opened.take() {
+                        let _ = opened.send(Ok(()));
+                    }
+                    if self.attempts > 0 {
+                        let attempts = self.attempts;
+                        let _ = self.events.send(Event::Reconnected { attempts });
+                    }
+                    let _ = self.events.send(Event::Connect);
+                }
+                CoreEvent::Message(message) => {
+                    let _ = self.events.send(Event::Message(message));
+                }
+                CoreEvent::Upgraded(transport) => {
+                    self.shared.set_transport(transport);
+                    tracing::debug!("engine.io session upgraded to {transport}");
+                    let _ = self.events.send(Event::Upgrade(transport));
+                }
+                CoreEvent::UpgradeFailed(why) => {
+                    let why = match self.last_error.take() {
+                        Some(err) => format!("{why}: {err}"),
+                        None => why,
+                    };
+                    tracing::warn!(
+                        "engine.io upgrade to WebSocket failed, staying on polling: {why}"
+                    );
+                    let _ = self.events.send(Event::UpgradeError(why));
+                }
+                CoreEvent::Closed(reason) => {
+                    // Flush what the close asked for (the close packet).
+                    loop {
+                        let transmit = self.link.core().poll_transmit();
+                        let Some(transmit) = transmit else { break };
+                        self.transmit(transmit).await;
+                    }
+                    if self.is_open {
+                        return Some(Outcome::Ended(reason));
+                    }
+                    let error = self.handshake_error();
+                    if let Some(opened) = opened.take() {
+                        let _ = opened.send(Err(error.clone()));
+                    }
+                    return Some(Outcome::HandshakeFailed(error));
+                }
             }
         }
     }
 
-    async fn step(&mut self, step: Step) -> Option<DisconnectReason> {
-        match step {
-            Step::Command(Some(Command::Send(message))) => {
-                self.send(Packet::Message(message));
-                None
+    /// Why the handshake failed: the network error, or the protocol's.
+    fn handshake_error(&mut self) -> ConnectionError {
+        if let Some(error) = self.last_error.take() {
+            return error;
+        }
+        let failure = self.link.core().failure().map(str::to_owned);
+        ConnectionError::Protocol(failure.unwrap_or_else(|| "the handshake failed".to_owned()))
+    }
+
+    /// Starts what the connection asked for.
+    async fn transmit(&mut self, transmit: Transmit) {
+        let net = &self.shared.net;
+        match transmit {
+            Transmit::Get => {
+                let (sid, window) = {
+                    let core = self.link.core();
+                    let window = core
+                        .handshake()
+                        .map_or(Duration::ZERO, |h| h.ping_interval() + h.ping_timeout());
+                    (core.sid().map(str::to_owned), window)
+                };
+                let url = self.endpoint.polling(sid.as_deref(), true);
+                let net = net.clone();
+                let timeout = window + net.timeout;
+                self.get = Some(Box::pin(async move { net.get(url, timeout).await }));
             }
-            Step::Command(Some(Command::Close) | None) => self.close().await,
+            Transmit::Post(payload) => {
+                let sid = self.link.core().sid().map(str::to_owned);
+                let url = self.endpoint.polling(sid.as_deref(), false);
+                let net = net.clone();
+                self.post = Some(Box::pin(async move { net.post(url, payload).await }));
+            }
+            Transmit::OpenWebSocket(id) => {
+                let sid = self.link.core().sid().map(str::to_owned);
+                let url = self.endpoint.websocket(sid.as_deref());
+                let cookie_url = self.endpoint.cookie_url().clone();
+                let net = net.clone();
+                self.opening = Some((
+                    id,
+                    Box::pin(async move { ws::open(&net, &url, &cookie_url).await.map(Box::new) }),
+                ));
+            }
+            Transmit::WsWrite {
+                ws,
+                frames,
+                messages,
+            } => match self.sockets.iter().find(|conn| conn.id == ws) {
+                Some(conn) => {
+                    let _ = conn.write.send(WsOut::Frames(frames, messages));
+                }
+                None => self.link.change(|core| core.written(messages)),
+            },
+            Transmit::WsClose(ws) => {
+                if let Some(index) = self.sockets.iter().position(|conn| conn.id == ws) {
+                    let conn = self.sockets.swap_remove(index);
+                    conn.close(self.shared.net.timeout).await;
+                }
+                if self.opening.as_ref().is_some_and(|(id, _)| *id == ws) {
+                    self.opening = None;
+                }
+            }
+        }
+    }
+
+    /// Feeds what woke the driver to the connection.
+    fn step(&mut self, step: Step) {
+        let now = tokio::time::Instant::now().into_std();
+        match step {
             Step::Get(result) => {
                 self.get = None;
-                match result.and_then(|body| {
-                    decode_payload(&body, &UNLIMITED)
-                        .map_err(|err| ConnectionError::Protocol(err.to_string()))
-                }) {
-                    Ok(packets) => packets.into_iter().find_map(|packet| self.handle(packet)),
-                    Err(err) if self.closing.is_some() => {
-                        tracing::debug!("engine.io poll failed while closing: {err}");
-                        None
-                    }
+                match result {
+                    Ok(body) => self.link.change(|core| core.handle_get(&body, now)),
                     Err(err) => {
                         tracing::warn!("engine.io poll failed: {err}");
-                        Some(DisconnectReason::TransportError)
+                        self.last_error = Some(err);
+                        self.link.change(Connection::get_failed);
                     }
                 }
             }
             Step::Post(result) => {
                 self.post = None;
                 match result {
-                    Ok(()) => None,
-                    Err(err) if self.closing.is_some() => {
-                        tracing::debug!("engine.io close POST failed: {err}");
-                        Some(DisconnectReason::ClientDisconnect)
-                    }
+                    Ok(()) => self.link.change(Connection::handle_post),
                     Err(err) => {
                         tracing::warn!("engine.io POST failed: {err}");
-                        Some(DisconnectReason::TransportError)
+                        self.link.change(Connection::post_failed);
                     }
                 }
             }
-            Step::Probe(result) => {
-                self.probe = None;
+            Step::Opened(id, result) => {
+                self.opening = None;
                 match result {
-                    Ok(ws) => self.probed = Some(ws),
+                    Ok(stream) => {
+                        let conn = WsConn::new(id, *stream, Arc::clone(&self.link));
+                        self.sockets.push(conn);
+                        self.link.change(|core| core.ws_opened(id, now));
+                    }
                     Err(err) => {
-                        tracing::warn!(
-                            "engine.io upgrade to WebSocket failed, staying on polling: {err}"
-                        );
-                        let _ = self.events.send(Event::UpgradeError(err.to_string()));
+                        tracing::debug!("engine.io WebSocket open failed: {err}");
+                        self.last_error = Some(err);
+                        self.link.change(|core| core.ws_open_failed(id));
                     }
                 }
-                None
             }
-            Step::Frame(frame) => self.on_frame(frame),
-            Step::PingTimeout => {
-                tracing::warn!(
-                    "engine.io: no ping from the server within {:?}",
-                    self.ping_window
-                );
-                Some(DisconnectReason::PingTimeout)
+            Step::Frame(id, frame) => {
+                let frame = match frame {
+                    Some(Ok(WsMessage::Text(text))) => Frame::Text(text.as_str().to_owned()),
+                    Some(Ok(WsMessage::Binary(bytes))) => Frame::Binary(bytes),
+                    Some(Ok(WsMessage::Close(_))) => return self.ended(id, true),
+                    Some(Ok(_)) => return,
+                    Some(Err(err)) => {
+                        tracing::warn!("engine.io WebSocket failed: {err}");
+                        return self.ended(id, false);
+                    }
+                    None => return self.ended(id, false),
+                };
+                self.link
+                    .change(|core| core.handle_ws_frame(id, frame, now));
             }
-            Step::CloseTimeout => {
-                tracing::warn!("engine.io: the close packet could not be flushed in time");
-                Some(DisconnectReason::ClientDisconnect)
-            }
-        }
-    }
-
-    /// Starts the requests polling needs; completes an upgrade once polling
-    /// has paused; ends a close once the close packet is posted.
-    fn pump_polling(&mut self) -> Option<DisconnectReason> {
-        if self.closing.is_some() {
-            if self.outbox.is_empty() && self.post.is_none() {
-                return Some(DisconnectReason::ClientDisconnect);
-            }
-        } else if self.probed.is_some() {
-            if self.get.is_none() && self.post.is_none() {
-                self.finish_upgrade();
-                return None;
-            }
-        } else if self.get.is_none() {
-            let net = self.shared.net.clone();
-            let url = self.endpoint.polling(Some(&self.sid), true);
-            let timeout = self.ping_window + net.timeout;
-            self.get = Some(Box::pin(async move { net.get(url, timeout).await }));
-        }
-        if self.post.is_none() && self.probed.is_none() && !self.outbox.is_empty() {
-            let mut encoder = PayloadEncoder::new(self.limits);
-            let mut messages = 0;
-            while let Some(packet) = self.outbox.front() {
-                if !encoder.try_push(packet) {
-                    break;
+            Step::Command(Some(Command::Close) | None) => {
+                self.commands_done = true;
+                if self.is_open {
+                    self.shared.set_state(State::Disconnecting);
                 }
-                messages += usize::from(matches!(packet, Packet::Message(_)));
-                self.outbox.pop_front();
+                self.link.change(|core| core.close(now));
             }
-            self.shared.unwritten.written(messages);
-            let net = self.shared.net.clone();
-            let url = self.endpoint.polling(Some(&self.sid), false);
-            let payload = encoder.finish();
-            self.post = Some(Box::pin(async move { net.post(url, payload).await }));
-        }
-        None
-    }
-
-    fn start_probe(&mut self) {
-        let net = self.shared.net.clone();
-        let url = self.endpoint.websocket(Some(&self.sid));
-        let cookie_url = self.endpoint.cookie_url().clone();
-        self.probe = Some(Box::pin(async move {
-            let stream = ws::open(&net, &url, &cookie_url).await?;
-            ws::probe(stream, net.timeout).await.map(Box::new)
-        }));
-    }
-
-    /// Sends `5` on the probed WebSocket and moves the session there.
-    fn finish_upgrade(&mut self) {
-        let Some(stream) = self.probed.take() else {
-            return;
-        };
-        let conn = WsConn::new(*stream, self.shared.unwritten.clone());
-        conn.send(&Packet::Upgrade);
-        for packet in self.outbox.drain(..) {
-            conn.send(&packet);
-        }
-        self.ws = Some(conn);
-        self.shared.set_transport(Transport::WebSocket);
-        let _ = self.events.send(Event::Upgrade(Transport::WebSocket));
-        tracing::debug!("engine.io session upgraded to WebSocket");
-    }
-
-    /// Sends a packet on the current transport.
-    fn send(&mut self, packet: Packet) {
-        match &self.ws {
-            Some(ws) => ws.send(&packet),
-            None => self.outbox.push_back(packet),
+            Step::Timer => self.link.change(|core| core.handle_timeout(now)),
+            Step::Changed | Step::Abandoned => {}
         }
     }
 
-    /// Begins (polling) or completes (WebSocket) a client close: the close
-    /// packet goes out before the transport is dropped.
-    async fn close(&mut self) -> Option<DisconnectReason> {
-        self.shared.set_state(State::Disconnecting);
+    /// A WebSocket's reading side ended.
+    fn ended(&mut self, id: WsId, clean: bool) {
+        if let Some(index) = self.sockets.iter().position(|conn| conn.id == id) {
+            let conn = self.sockets.swap_remove(index);
+            conn.writer.abort();
+        }
+        self.link.change(|core| core.ws_ended(id, clean));
+    }
+
+    /// Drops what is left: requests in flight, WebSockets (closed).
+    async fn shutdown(&mut self) {
+        self.get = None;
+        self.post = None;
+        self.opening = None;
         let timeout = self.shared.net.timeout;
-        if let Some(ws) = self.ws.take() {
-            ws.send(&Packet::Close);
-            ws.close(timeout).await;
-            return Some(DisconnectReason::ClientDisconnect);
+        for conn in self.sockets.drain(..) {
+            conn.close(timeout).await;
         }
-        // Abandon an upgrade in progress; polling carries the close.
-        self.probe = None;
-        self.probed = None;
-        self.outbox.push_back(Packet::Close);
-        self.closing = Some(Instant::now() + timeout);
-        None
-    }
-
-    fn on_frame(
-        &mut self,
-        frame: Option<Result<WsMessage, tungstenite::Error>>,
-    ) -> Option<DisconnectReason> {
-        let packet = match frame {
-            Some(Ok(WsMessage::Text(text))) => Packet::decode_text(text.as_str()),
-            Some(Ok(WsMessage::Binary(bytes))) => Ok(Packet::Message(Message::Binary(bytes))),
-            Some(Ok(WsMessage::Close(_))) => return Some(DisconnectReason::ServerDisconnect),
-            Some(Ok(_)) => return None,
-            Some(Err(err)) => {
-                tracing::warn!("engine.io WebSocket failed: {err}");
-                return Some(DisconnectReason::TransportError);
-            }
-            None => {
-                tracing::warn!("engine.io WebSocket closed without a close frame");
-                return Some(DisconnectReason::TransportError);
-            }
-        };
-        match packet {
-            Ok(packet) => self.handle(packet),
-            Err(err) => {
-                tracing::warn!("engine.io: undecodable packet from the server ignored: {err}");
-                None
-            }
-        }
-    }
-
-    /// Reacts to one packet from the server.
-    fn handle(&mut self, packet: Packet) -> Option<DisconnectReason> {
-        match packet {
-            Packet::Ping(data) => {
-                self.ping_deadline = Instant::now() + self.ping_window;
-                self.send(Packet::Pong(data));
-            }
-            Packet::Message(message) => {
-                let _ = self.events.send(Event::Message(message));
-            }
-            Packet::Close => return Some(DisconnectReason::ServerDisconnect),
-            Packet::Open(_) | Packet::Pong(_) | Packet::Upgrade | Packet::Noop => {}
-        }
-        None
     }
 }
 
@@ -445,17 +482,42 @@ async fn maybe<T>(future: &mut Option<BoxFuture<T>>) -> T {
     }
 }
 
-/// The next frame of an optional WebSocket; pending forever without one.
-async fn next_frame(ws: &mut Option<WsConn>) -> Option<Result<WsMessage, tungstenite::Error>> {
-    match ws {
-        Some(ws) => ws.read.next().await,
+/// The outcome of the WebSocket being opened, with its id.
+async fn maybe_opening(
+    opening: &mut Option<Opening>,
+) -> (WsId, Result<Box<WsStream>, ConnectionError>) {
+    match opening {
+        Some((id, future)) => (*id, future.await),
         None => std::future::pending().await,
     }
 }
 
-async fn sleep_until_opt(deadline: Option<Instant>) {
+/// The next read of any of the WebSockets, with its id.
+async fn next_frame(
+    sockets: &mut [WsConn],
+) -> (WsId, Option<Result<WsMessage, tungstenite::Error>>) {
+    std::future::poll_fn(|cx| {
+        for conn in sockets.iter_mut() {
+            if let Poll::Ready(frame) = conn.read.poll_next_unpin(cx) {
+                return Poll::Ready((conn.id, frame));
+            }
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+async fn sleep_until(deadline: Option<std::time::Instant>) {
     match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        Some(deadline) => tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Completes when nobody waits for the handshake's outcome any more.
+async fn abandoned(opened: &mut Option<oneshot::Sender<Result<(), ConnectionError>>>) {
+    match opened {
+        Some(opened) => opened.closed().await,
         None => std::future::pending().await,
     }
 }

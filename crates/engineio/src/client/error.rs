@@ -107,36 +107,10 @@ fn body_suffix(body: &Option<serde_json::Value>) -> String {
 #[error("invalid client configuration: {0}")]
 pub struct ConfigError(pub(crate) String);
 
-/// Why a message could not be sent.
-///
-/// # Examples
-///
-/// ```
-/// use engineio::client::{Client, SendError};
-///
-/// let client = Client::builder().build().unwrap();
-/// assert_eq!(client.send("hi"), Err(SendError::NotConnected));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum SendError {
-    /// The client is not connected (or is disconnecting or reconnecting).
-    #[error("the client is not connected")]
-    NotConnected,
-    /// A text message holds the record separator `\u{1e}`, which cannot
-    /// travel in a long-polling payload (it separates packets there). Only
-    /// refused while the session is on polling.
-    #[error("text with the record separator U+001E cannot be sent over long-polling")]
-    RecordSeparator,
-    /// [`ClientConfig::max_queue`](super::ClientConfig::max_queue) messages
-    /// wait to be written already: the server (or the network) is slower
-    /// than the application. The message was not queued.
-    #[error("the send queue is full ({limit} messages)")]
-    QueueFull {
-        /// The configured limit.
-        limit: usize,
-    },
-}
+/// Why a message could not be sent: the one type of the server's sessions
+/// and the clients (`Closed` while not connected, `SeparatorInText` for
+/// text holding `0x1E` on long-polling, `QueueFull` past `max_queue`).
+pub use engineio_proto::SendError;
 
 /// A dependency's error and its causes as one message.
 pub(crate) fn describe(err: &(dyn std::error::Error + 'static)) -> String {

@@ -6,73 +6,10 @@ use std::time::Duration;
 
 use engineio_proto::{Message, Transport};
 
-/// Why a connection ended.
-///
-/// The strings of [`DisconnectReason::as_str`] are python-engineio's client
-/// reasons, plus `"ping timeout"` which python-engineio's client lacks.
-///
-/// # Examples
-///
-/// ```
-/// use engineio::client::DisconnectReason;
-///
-/// assert_eq!(DisconnectReason::PingTimeout.as_str(), "ping timeout");
-/// assert_eq!(DisconnectReason::ServerDisconnect.to_string(), "server disconnect");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DisconnectReason {
-    /// The application called `disconnect()` (or dropped the last client handle).
-    ClientDisconnect,
-    /// The server closed the session: a close packet, or a clean WebSocket close.
-    ServerDisconnect,
-    /// A request failed, the WebSocket broke, or the server answered nonsense.
-    TransportError,
-    /// No ping came from the server within `pingInterval + pingTimeout`.
-    PingTimeout,
-}
-
-impl DisconnectReason {
-    /// The reason as python-engineio spells it: `"client disconnect"`,
-    /// `"server disconnect"`, `"transport error"` or `"ping timeout"`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use engineio::client::DisconnectReason;
-    /// assert_eq!(DisconnectReason::ClientDisconnect.as_str(), "client disconnect");
-    /// assert_eq!(DisconnectReason::TransportError.as_str(), "transport error");
-    /// ```
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::ClientDisconnect => "client disconnect",
-            Self::ServerDisconnect => "server disconnect",
-            Self::TransportError => "transport error",
-            Self::PingTimeout => "ping timeout",
-        }
-    }
-
-    /// Whether automatic reconnection (when enabled) follows this reason:
-    /// only for a broken transport or a ping timeout, never after a
-    /// deliberate close by either side.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use engineio::client::DisconnectReason;
-    /// assert!(DisconnectReason::PingTimeout.is_recoverable());
-    /// assert!(!DisconnectReason::ServerDisconnect.is_recoverable());
-    /// ```
-    pub const fn is_recoverable(self) -> bool {
-        matches!(self, Self::TransportError | Self::PingTimeout)
-    }
-}
-
-impl fmt::Display for DisconnectReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// Why a connection ended: the one type of the server and the clients
+/// (the client uses `ClientDisconnect`, `ServerDisconnect`, `TransportError`
+/// and `PingTimeout`).
+pub use engineio_proto::DisconnectReason;
 
 /// The connection state of a client.
 ///

@@ -1,26 +1,27 @@
-//! The life of a connection: the handshake, the session task that runs the
-//! driver and the dispatcher, and reconnection.
+//! The life of a client's connections: the state every handle shares, the
+//! session task that runs connections one after another (reconnecting when
+//! the core's policy says so), and the dispatcher of their events.
 
 use std::sync::{Arc, PoisonError, RwLock};
 
-use engineio_proto::{Handshake, Message, Packet, PayloadLimits, Transport, decode_payload};
-use tokio::sync::{Mutex, mpsc, watch};
+use engineio_proto::client::{Connection, ConnectionConfig};
+use engineio_proto::{DisconnectReason, Handshake, Transport};
+use tokio::sync::{Mutex, mpsc, oneshot, watch};
 
 use super::backoff;
-use super::config::{ClientConfig, Reconnection};
+use super::config::ClientConfig;
 use super::dispatch;
-use super::driver::Driver;
+use super::driver::{self, Link, Outcome};
 use super::endpoint::Endpoint;
 use super::error::ConnectionError;
 use super::event::{Event, State};
 use super::handlers::Handlers;
 use super::http::Net;
-use super::ws::{self, WsStream};
 
-/// What the application asks of a running session.
+/// What the application asks of a running session task.
 #[derive(Debug)]
 pub(crate) enum Command {
-    Send(Message),
+    /// Close the connection (or stop reconnecting).
     Close,
 }
 
@@ -46,39 +47,8 @@ pub(crate) struct Shared {
     pub(crate) sessions: watch::Sender<usize>,
     queue_tx: mpsc::UnboundedSender<Event>,
     pub(crate) queue_rx: Mutex<mpsc::UnboundedReceiver<Event>>,
-    /// Messages sent but not yet written (bounded by `config.max_queue`).
-    pub(crate) unwritten: Arc<Unwritten>,
-}
-
-/// The count of messages sent but not yet written to the transport.
-#[derive(Debug, Default)]
-pub(crate) struct Unwritten(std::sync::atomic::AtomicUsize);
-
-impl Unwritten {
-    /// Counts one more message, unless `limit` are counted already.
-    pub(crate) fn try_add(&self, limit: usize) -> bool {
-        use std::sync::atomic::Ordering;
-        self.0
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < limit).then_some(n + 1)
-            })
-            .is_ok()
-    }
-
-    /// Counts `n` messages as written (or dropped with their session).
-    pub(crate) fn written(&self, n: usize) {
-        use std::sync::atomic::Ordering;
-        let _ = self
-            .0
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |count| {
-                Some(count.saturating_sub(n))
-            });
-    }
-
-    /// Forgets every count (the session that held them ended).
-    pub(crate) fn reset(&self) {
-        self.0.store(0, std::sync::atomic::Ordering::Release);
-    }
+    /// The current connection, while one runs.
+    link: std::sync::Mutex<Option<Arc<Link>>>,
 }
 
 impl Shared {
@@ -97,7 +67,31 @@ impl Shared {
             sessions: watch::Sender::new(0),
             queue_tx,
             queue_rx: Mutex::new(queue_rx),
-            unwritten: Arc::default(),
+            link: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// The current connection, while one runs.
+    pub(crate) fn link(&self) -> Option<Arc<Link>> {
+        self.link
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set_link(&self, link: Option<Arc<Link>>) {
+        *self.link.lock().unwrap_or_else(PoisonError::into_inner) = link;
+    }
+
+    /// The settings of each connection's state machine.
+    fn connection_config(&self) -> ConnectionConfig {
+        let transports = &self.config.transports;
+        ConnectionConfig {
+            polling: transports.contains(&Transport::Polling),
+            websocket: transports.contains(&Transport::WebSocket),
+            probe_timeout: self.net.timeout,
+            close_timeout: self.net.timeout,
+            max_queue: self.config.max_queue,
         }
     }
 
@@ -134,129 +128,104 @@ impl Shared {
     }
 }
 
-/// A session the handshake opened, before the driver takes it over.
-#[derive(Debug)]
-pub(crate) struct Established {
-    pub(crate) handshake: Handshake,
-    /// The WebSocket of a WebSocket-only handshake; `None` on polling.
-    pub(crate) ws: Option<WsStream>,
-    /// Packets that came with the open packet, to handle after `Connect`.
-    pub(crate) packets: Vec<Packet>,
-}
-
-/// No limit on what a server sends; the server's `maxPayload` limits what
-/// the client sends.
-pub(crate) const UNLIMITED: PayloadLimits = PayloadLimits::new(usize::MAX, usize::MAX);
-
-/// Performs the handshake over the first enabled transport: polling when
-/// enabled, else WebSocket.
-pub(crate) async fn establish(
-    net: &Net,
-    config: &ClientConfig,
-    endpoint: &Endpoint,
-) -> Result<Established, ConnectionError> {
-    if config.transports.contains(&Transport::Polling) {
-        let body = net.get(endpoint.polling(None, true), net.timeout).await?;
-        let packets = decode_payload(&body, &UNLIMITED)
-            .map_err(|err| ConnectionError::Protocol(format!("bad handshake payload: {err}")))?;
-        let mut packets = packets.into_iter();
-        match packets.next() {
-            Some(Packet::Open(handshake)) => Ok(Established {
-                handshake,
-                ws: None,
-                packets: packets.collect(),
-            }),
-            other => Err(ConnectionError::Protocol(format!(
-                "expected an open packet, got {other:?}"
-            ))),
-        }
-    } else {
-        let mut ws = ws::open(net, &endpoint.websocket(None), endpoint.cookie_url()).await?;
-        let text = ws::first_text(&mut ws, net.timeout).await?;
-        match Packet::decode_text(&text) {
-            Ok(Packet::Open(handshake)) => Ok(Established {
-                handshake,
-                ws: Some(ws),
-                packets: Vec::new(),
-            }),
-            other => Err(ConnectionError::Protocol(format!(
-                "expected an open packet, got {other:?}"
-            ))),
-        }
-    }
-}
-
-/// Marks the client connected with the session of `established`.
-fn mark_connected(shared: &Shared, established: &Established) {
-    let transport = if established.ws.is_some() {
-        Transport::WebSocket
-    } else {
-        Transport::Polling
-    };
-    shared.status.send_modify(|s| {
-        s.state = State::Connected;
-        s.handshake = Some(established.handshake.clone());
-        s.transport = Some(transport);
-    });
-}
-
-/// Registers a session task about to start; `connect()` calls this after a
-/// successful handshake, then spawns [`run`].
+/// Starts the session task of a `connect()`: its first connection's
+/// handshake outcome comes on the returned channel.
 pub(crate) fn start(
-    shared: &Shared,
-    established: &Established,
-    commands: mpsc::UnboundedSender<Command>,
-) {
+    shared: &Arc<Shared>,
+    endpoint: Endpoint,
+) -> oneshot::Receiver<Result<(), ConnectionError>> {
+    let (opened, outcome) = oneshot::channel();
+    let (commands, commands_rx) = mpsc::unbounded_channel();
     shared.sessions.send_modify(|n| *n += 1);
-    mark_connected(shared, established);
     shared.status.send_modify(|s| s.commands = Some(commands));
+    tokio::spawn(run(Arc::clone(shared), endpoint, commands_rx, opened));
+    outcome
 }
 
-/// The session task: drives the connection, reconnects when configured,
-/// and finally marks the client disconnected and idle.
-pub(crate) async fn run(
+/// The session task: runs connections until one ends for good (reconnecting
+/// when configured and the core's policy says so), then marks the client
+/// disconnected and idle.
+async fn run(
     shared: Arc<Shared>,
     endpoint: Endpoint,
-    mut established: Established,
     mut commands: mpsc::UnboundedReceiver<Command>,
+    opened: oneshot::Sender<Result<(), ConnectionError>>,
 ) {
     let (events, events_rx) = mpsc::unbounded_channel();
     let dispatcher = tokio::spawn(dispatch::run(Arc::clone(&shared), events_rx));
+    let mut opened = Some(opened);
+    let mut attempts: u32 = 0;
+    let mut last_reason = DisconnectReason::TransportError;
     loop {
-        let _ = events.send(Event::Connect);
-        let driver = Driver::new(
-            Arc::clone(&shared),
-            endpoint.clone(),
-            established,
-            events.clone(),
-        );
-        let reason = driver.run(&mut commands).await;
-        tracing::debug!(%reason, "engine.io session ended");
-        let policy = shared
-            .config
-            .reconnection
-            .filter(|_| reason.is_recoverable());
-        let Some(policy) = policy else {
-            finish(&shared);
-            let _ = events.send(Event::Disconnect(reason));
-            break;
-        };
-        shared.status.send_modify(|s| {
-            s.state = State::Connecting;
-            s.handshake = None;
-            s.transport = None;
-        });
-        let _ = events.send(Event::Disconnect(reason));
-        match reconnect(&shared, &endpoint, &policy, &mut commands, &events).await {
-            Some((next, attempts)) => {
-                mark_connected(&shared, &next);
-                let _ = events.send(Event::Reconnected { attempts });
-                established = next;
-            }
-            None => {
+        let link = Arc::new(Link::new(Connection::new(shared.connection_config())));
+        shared.set_link(Some(Arc::clone(&link)));
+        let outcome = driver::drive(
+            &shared,
+            &endpoint,
+            &link,
+            &mut commands,
+            &events,
+            attempts,
+            opened.take(),
+        )
+        .await;
+        shared.set_link(None);
+        match outcome {
+            Outcome::Cancelled => {
                 finish(&shared);
                 break;
             }
+            Outcome::HandshakeFailed(err) => {
+                if attempts == 0 {
+                    // connect() returns the error.
+                    finish(&shared);
+                    break;
+                }
+                tracing::warn!(attempt = attempts, "engine.io reconnection failed: {err}");
+            }
+            Outcome::Ended(reason) => {
+                tracing::debug!(%reason, "engine.io session ended");
+                let retry = shared
+                    .config
+                    .reconnection
+                    .is_some_and(|_| reason.is_recoverable());
+                if !retry {
+                    finish(&shared);
+                    let _ = events.send(Event::Disconnect(reason));
+                    break;
+                }
+                shared.status.send_modify(|s| {
+                    s.state = State::Connecting;
+                    s.handshake = None;
+                    s.transport = None;
+                });
+                let _ = events.send(Event::Disconnect(reason));
+                last_reason = reason;
+                attempts = 0;
+            }
+        }
+        attempts += 1;
+        let next = shared
+            .config
+            .reconnection
+            .and_then(|policy| policy.next_attempt(last_reason, attempts, backoff::random_unit()));
+        let Some(delay) = next else {
+            let _ = events.send(Event::ReconnectFailed {
+                attempts: attempts - 1,
+            });
+            finish(&shared);
+            break;
+        };
+        let _ = events.send(Event::Reconnecting {
+            attempt: attempts,
+            delay,
+        });
+        tokio::select! {
+            () = until_close(&mut commands) => {
+                finish(&shared);
+                break;
+            }
+            () = tokio::time::sleep(delay) => {}
         }
     }
     drop(events);
@@ -276,49 +245,9 @@ fn finish(shared: &Shared) {
     });
 }
 
-/// Tries to reconnect until it works, the attempts run out, or the
-/// application disconnects. Returns the new session and the attempt count.
-async fn reconnect(
-    shared: &Shared,
-    endpoint: &Endpoint,
-    policy: &Reconnection,
-    commands: &mut mpsc::UnboundedReceiver<Command>,
-    events: &mpsc::UnboundedSender<Event>,
-) -> Option<(Established, u32)> {
-    let mut attempt: u32 = 0;
-    loop {
-        if policy.max_attempts.is_some_and(|max| attempt >= max) {
-            let _ = events.send(Event::ReconnectFailed { attempts: attempt });
-            return None;
-        }
-        attempt += 1;
-        let delay = backoff::delay(policy, attempt, backoff::random_unit());
-        let _ = events.send(Event::Reconnecting { attempt, delay });
-        tokio::select! {
-            () = until_close(commands) => return None,
-            () = tokio::time::sleep(delay) => {}
-        }
-        let result = tokio::select! {
-            () = until_close(commands) => return None,
-            result = establish(&shared.net, &shared.config, endpoint) => result,
-        };
-        match result {
-            Ok(established) => return Some((established, attempt)),
-            Err(err) => tracing::warn!(attempt, "engine.io reconnection failed: {err}"),
-        }
-    }
-}
-
 /// Completes when the application asks to close (or drops every handle).
-/// Messages sent meanwhile are dropped: `send()` refuses them while the
-/// client is not connected, so only a race can bring one here.
 async fn until_close(commands: &mut mpsc::UnboundedReceiver<Command>) {
-    while let Some(command) = commands.recv().await {
-        match command {
-            Command::Close => return,
-            Command::Send(_) => tracing::debug!("message dropped: the client is reconnecting"),
-        }
-    }
+    let _ = commands.recv().await;
 }
 
 /// Sets the state back to disconnected if `connect()` is abandoned

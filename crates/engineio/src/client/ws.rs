@@ -1,13 +1,10 @@
 //! Opening WebSockets (tokio-tungstenite), with the client's headers,
-//! cookies and TLS settings.
+//! cookies and TLS settings. What goes over them is the core's business.
 
-use std::time::Duration;
-
-use futures_util::{SinkExt, StreamExt};
 use http::header::COOKIE;
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use url::Url;
 
@@ -92,64 +89,4 @@ fn map_err(err: tungstenite::Error) -> ConnectionError {
         tungstenite::Error::Url(err) => ConnectionError::InvalidUrl(describe(&err)),
         other => from_source(&other),
     }
-}
-
-/// Sends `2probe` and waits for `3probe`: the first half of an upgrade.
-pub(crate) async fn probe(
-    mut ws: WsStream,
-    timeout: Duration,
-) -> Result<WsStream, ConnectionError> {
-    let exchange = async {
-        ws.send(WsMessage::text("2probe")).await.map_err(map_err)?;
-        loop {
-            match ws.next().await {
-                Some(Ok(WsMessage::Text(text))) if text.as_str() == "3probe" => return Ok(()),
-                Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}
-                Some(Ok(other)) => {
-                    return Err(ConnectionError::Protocol(format!(
-                        "expected 3probe during the upgrade, got {other:?}"
-                    )));
-                }
-                Some(Err(err)) => return Err(map_err(err)),
-                None => {
-                    return Err(ConnectionError::Transport(
-                        "the WebSocket closed during the upgrade".to_owned(),
-                    ));
-                }
-            }
-        }
-    };
-    tokio::time::timeout(timeout, exchange)
-        .await
-        .map_err(|_| ConnectionError::Timeout(timeout))??;
-    Ok(ws)
-}
-
-/// Reads the next text frame (the open packet of a WebSocket-only handshake).
-pub(crate) async fn first_text(
-    ws: &mut WsStream,
-    timeout: Duration,
-) -> Result<String, ConnectionError> {
-    let read = async {
-        loop {
-            match ws.next().await {
-                Some(Ok(WsMessage::Text(text))) => return Ok(text.as_str().to_owned()),
-                Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}
-                Some(Ok(other)) => {
-                    return Err(ConnectionError::Protocol(format!(
-                        "expected the open packet, got {other:?}"
-                    )));
-                }
-                Some(Err(err)) => return Err(map_err(err)),
-                None => {
-                    return Err(ConnectionError::Transport(
-                        "the WebSocket closed before the open packet".to_owned(),
-                    ));
-                }
-            }
-        }
-    };
-    tokio::time::timeout(timeout, read)
-        .await
-        .map_err(|_| ConnectionError::Timeout(timeout))?
 }
