@@ -22,4 +22,17 @@ for seed in "$json" '{"sid":"x","upgrades":[],"pingInterval":500,"pingTimeout":2
     n=$((n + 1))
     printf '%s' "$seed" > "corpus/decode_handshake/seed$n"
 done
-echo "seeded: $(ls corpus/decode_packet | wc -l) packet, $(ls corpus/decode_payload | wc -l) payload, $(ls corpus/decode_handshake | wc -l) handshake"
+# client_ops: a header (transports and max_queue, probe timeout, close timeout),
+# then operations (see fuzz_targets/client_ops.rs): a polling handshake
+# upgraded to WebSocket, a WebSocket handshake ended by the server, a polling
+# close, and a garbage poll body.
+mkdir -p corpus/client_ops
+n=0
+for seed in '\020\144\144\000\044\144\144\000\015\005\006\000\010\000\001\002\004\001\000\010\015\003\021\000\010\000\001\000\023' \
+    '\022\144\144\006\000\010\000\000\004\144\144\015\001\021\000\013\000' \
+    '\020\144\144\000\000\144\144\002\000\004\015\007\017\004\004\022\377' \
+    '\020\144\144\002\005hello'; do
+    n=$((n + 1))
+    printf "$seed" > "corpus/client_ops/seed$n"
+done
+echo "seeded: $(ls corpus/decode_packet | wc -l) packet, $(ls corpus/decode_payload | wc -l) payload, $(ls corpus/decode_handshake | wc -l) handshake, $(ls corpus/client_ops | wc -l) client"

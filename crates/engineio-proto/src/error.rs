@@ -83,7 +83,7 @@ pub enum DecodeError {
 /// assert_eq!(SendError::QueueFull { limit: 2 }.to_string(), "the session's outgoing queue is full (2 packets)");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
-#[non_exhaustive]
+// Not `#[non_exhaustive]` on purpose: the runtimes map it without a catch-all arm.
 pub enum SendError {
     /// The session is closed.
     #[error("the session is closed")]

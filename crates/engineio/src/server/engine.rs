@@ -57,7 +57,7 @@ impl From<core::SendError> for SendError {
         match err {
             core::SendError::QueueFull { limit } => Self::QueueFull { limit },
             core::SendError::SeparatorInText => Self::SeparatorInText,
-            _ => Self::Closed,
+            core::SendError::Closed => Self::Closed,
         }
     }
 }
