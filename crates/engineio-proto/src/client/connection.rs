@@ -729,6 +729,24 @@ impl Connection {
             return;
         }
         self.phase = Phase::Closed;
+        // Requests not handed out yet are never started; only writes and
+        // closes of WebSockets (the close packet, the close frames) remain.
+        let opening: Vec<WsId> = self
+            .transmits
+            .iter()
+            .filter_map(|t| match t {
+                Transmit::OpenWebSocket(id) => Some(*id),
+                _ => None,
+            })
+            .collect();
+        self.transmits
+            .retain(|t| matches!(t, Transmit::WsWrite { .. } | Transmit::WsClose(_)));
+        if self.probe.is_some_and(|(id, _)| opening.contains(&id)) {
+            self.probe = None;
+        }
+        if self.ws.is_some_and(|id| opening.contains(&id)) {
+            self.ws = None;
+        }
         self.drop_probe();
         if let Some(ws) = self.ws.take() {
             self.transmits.push_back(Transmit::WsClose(ws));
