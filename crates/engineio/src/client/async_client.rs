@@ -13,7 +13,8 @@ use super::error::{ConfigError, ConnectionError, SendError};
 use super::event::{DisconnectReason, Event, State};
 use super::handlers::Handler;
 use super::http::Net;
-use super::session::{self, Command, ConnectGuard, Shared};
+use super::session::{self, ConnectGuard};
+use super::shared::{Command, Shared};
 
 /// An Engine.IO v4 client on tokio.
 ///
@@ -66,20 +67,6 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// The default configuration, to adjust and [`build`](ClientConfig::build).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use engineio::{Transport, client::Client};
-    ///
-    /// let client = Client::builder().transports([Transport::WebSocket]).build().unwrap();
-    /// # drop(client);
-    /// ```
-    pub fn builder() -> ClientConfig {
-        ClientConfig::default()
-    }
-
     /// Builds a client from a configuration.
     ///
     /// # Errors

@@ -114,24 +114,11 @@ pub struct Client {
 }
 
 impl Client {
-    /// The default configuration; finish with
-    /// [`build_blocking`](ClientConfig::build_blocking).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let client = engineio::client::blocking::Client::builder().build_blocking().unwrap();
-    /// # drop(client);
-    /// ```
-    pub fn builder() -> ClientConfig {
-        ClientConfig::default()
-    }
-
     /// Builds a blocking client from a configuration.
     ///
     /// # Errors
     ///
-    /// As [`ClientConfig::build`].
+    /// As [`ClientBuilder::build`](super::ClientBuilder::build).
     ///
     /// # Examples
     ///

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::event::Event;
-use super::session::Shared;
+use super::shared::Shared;
 
 tokio::task_local! {
     /// Set while a dispatcher runs, so that `disconnect()` and `wait()`

@@ -11,7 +11,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
@@ -20,56 +20,21 @@ use engineio_proto::client::{Connection, Event as CoreEvent, Transmit, WsId};
 use engineio_proto::{DisconnectReason, Frame};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 
 use super::endpoint::Endpoint;
 use super::error::ConnectionError;
 use super::event::{Event, State};
-use super::session::{Command, Shared};
+use super::link::Link;
+use super::shared::{Command, Shared};
 use super::ws::{self, WsStream};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// A WebSocket being opened, with its id.
 type Opening = (WsId, BoxFuture<Result<Box<WsStream>, ConnectionError>>);
-
-/// One connection's state machine, shared by the driver, the application's
-/// `send()` and the WebSocket writers.
-#[derive(Debug)]
-pub(crate) struct Link {
-    core: Mutex<Connection>,
-    /// Wakes the driver when the connection changed outside it.
-    wake: Notify,
-}
-
-impl Link {
-    pub(crate) fn new(core: Connection) -> Self {
-        Self {
-            core: Mutex::new(core),
-            wake: Notify::new(),
-        }
-    }
-
-    fn core(&self) -> MutexGuard<'_, Connection> {
-        self.core.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Runs `change` on the connection and wakes the driver to act on it
-    /// (for changes from outside the driver: the application's sends).
-    pub(crate) fn update<R>(&self, change: impl FnOnce(&mut Connection) -> R) -> R {
-        let result = change(&mut self.core());
-        self.wake.notify_one();
-        result
-    }
-
-    /// Runs `change` on the connection (for the driver's own changes, and
-    /// changes the driver need not act on).
-    fn change<R>(&self, change: impl FnOnce(&mut Connection) -> R) -> R {
-        change(&mut self.core())
-    }
-}
 
 /// How a connection ended.
 #[derive(Debug)]

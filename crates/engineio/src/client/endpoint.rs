@@ -145,9 +145,16 @@ fn base36(mut n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::ClientBuilder;
 
     fn endpoint(url: &str, config: ClientConfig) -> Endpoint {
-        Endpoint::new(url, &config.timestamp_requests(false)).unwrap()
+        Endpoint::new(
+            url,
+            &ClientBuilder::from_config(config)
+                .timestamp_requests(false)
+                .into_config(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -192,10 +199,11 @@ mod tests {
 
     #[test]
     fn user_query_comes_first_and_reserved_names_are_dropped() {
-        let config = ClientConfig::default()
+        let config = ClientBuilder::new()
             .query("b", "2 3")
             .query("sid", "evil")
-            .query("EIO", "3");
+            .query("EIO", "3")
+            .into_config();
         let e = endpoint("http://h/?a=1&transport=x", config);
         assert_eq!(
             e.polling(Some("s"), false).as_str(),

@@ -37,7 +37,7 @@
 //! # The URL and the Engine.IO path
 //!
 //! The request path is the URL's path followed by the Engine.IO path
-//! ([`ClientConfig::path`], default `engine.io`), with a trailing slash, as
+//! ([`ClientBuilder::path`], default `engine.io`), with a trailing slash, as
 //! the JS client adds one. Unlike python-engineio, the URL's path is kept, so
 //! a server mounted under a prefix behind a proxy just works:
 //!
@@ -49,11 +49,12 @@
 //! | `ws://host` | `""` | `/` |
 //!
 //! The URL's query is kept and sent on every request, followed by
-//! [`ClientConfig::query`], then `EIO=4`, `transport`, `t` (when
-//! [`ClientConfig::timestamp_requests`] is on) and `sid`.
+//! [`ClientBuilder::query`], then `EIO=4`, `transport`, `t` (when
+//! [`ClientBuilder::timestamp_requests`] is on) and `sid`.
 
 mod async_client;
 mod backoff;
+mod builder;
 mod config;
 mod dispatch;
 mod driver;
@@ -62,7 +63,9 @@ mod error;
 mod event;
 mod handlers;
 mod http;
+mod link;
 mod session;
+mod shared;
 #[cfg(feature = "tls")]
 mod tls;
 mod ws;
@@ -71,6 +74,7 @@ mod ws;
 pub mod blocking;
 
 pub use async_client::Client;
+pub use builder::ClientBuilder;
 pub use config::{ClientConfig, Reconnection};
 pub use error::{ConfigError, ConnectionError, SendError};
 pub use event::{DisconnectReason, Event, State};

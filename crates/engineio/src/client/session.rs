@@ -1,132 +1,21 @@
-//! The life of a client's connections: the state every handle shares, the
-//! session task that runs connections one after another (reconnecting when
-//! the core's policy says so), and the dispatcher of their events.
+//! The life of a client's connections: the session task that runs them one
+//! after another (reconnecting when the core's policy says so), the guard
+//! of `connect()`, and waiting until the client is idle.
 
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 
-use engineio_proto::client::{Connection, ConnectionConfig};
-use engineio_proto::{DisconnectReason, Handshake, Transport};
-use tokio::sync::{Mutex, mpsc, oneshot, watch};
+use engineio_proto::DisconnectReason;
+use engineio_proto::client::Connection;
+use tokio::sync::{mpsc, oneshot};
 
 use super::backoff;
-use super::config::ClientConfig;
 use super::dispatch;
-use super::driver::{self, Link, Outcome};
+use super::driver::{self, Outcome};
 use super::endpoint::Endpoint;
 use super::error::ConnectionError;
 use super::event::{Event, State};
-use super::handlers::Handlers;
-use super::http::Net;
-
-/// What the application asks of a running session task.
-#[derive(Debug)]
-pub(crate) enum Command {
-    /// Close the connection (or stop reconnecting).
-    Close,
-}
-
-/// The observable status of a client.
-#[derive(Debug, Clone)]
-pub(crate) struct Status {
-    pub(crate) state: State,
-    /// The open packet of the current session.
-    pub(crate) handshake: Option<Handshake>,
-    pub(crate) transport: Option<Transport>,
-    /// The command channel of the running session task, if any.
-    pub(crate) commands: Option<mpsc::UnboundedSender<Command>>,
-}
-
-/// Everything a client's handles and its session tasks share.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) config: ClientConfig,
-    pub(crate) net: Net,
-    handlers: RwLock<Handlers>,
-    pub(crate) status: watch::Sender<Status>,
-    /// How many session tasks are running (0 when the client is idle).
-    pub(crate) sessions: watch::Sender<usize>,
-    queue_tx: mpsc::UnboundedSender<Event>,
-    pub(crate) queue_rx: Mutex<mpsc::UnboundedReceiver<Event>>,
-    /// The current connection, while one runs.
-    link: std::sync::Mutex<Option<Arc<Link>>>,
-}
-
-impl Shared {
-    pub(crate) fn new(config: ClientConfig, net: Net) -> Self {
-        let (queue_tx, queue_rx) = mpsc::unbounded_channel();
-        Self {
-            config,
-            net,
-            handlers: RwLock::default(),
-            status: watch::Sender::new(Status {
-                state: State::Disconnected,
-                handshake: None,
-                transport: None,
-                commands: None,
-            }),
-            sessions: watch::Sender::new(0),
-            queue_tx,
-            queue_rx: Mutex::new(queue_rx),
-            link: std::sync::Mutex::new(None),
-        }
-    }
-
-    /// The current connection, while one runs.
-    pub(crate) fn link(&self) -> Option<Arc<Link>> {
-        self.link
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    fn set_link(&self, link: Option<Arc<Link>>) {
-        *self.link.lock().unwrap_or_else(PoisonError::into_inner) = link;
-    }
-
-    /// The settings of each connection's state machine.
-    fn connection_config(&self) -> ConnectionConfig {
-        let transports = &self.config.transports;
-        ConnectionConfig {
-            polling: transports.contains(&Transport::Polling),
-            websocket: transports.contains(&Transport::WebSocket),
-            probe_timeout: self.net.timeout,
-            close_timeout: self.net.timeout,
-            max_queue: self.config.max_queue,
-        }
-    }
-
-    /// A snapshot of the handlers.
-    pub(crate) fn handlers(&self) -> Handlers {
-        self.handlers
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    /// Changes the handlers.
-    pub(crate) fn set_handlers(&self, change: impl FnOnce(&mut Handlers)) {
-        change(
-            &mut self
-                .handlers
-                .write()
-                .unwrap_or_else(PoisonError::into_inner),
-        );
-    }
-
-    /// Queues an event for `recv()`.
-    pub(crate) fn enqueue(&self, event: Event) {
-        // The receiver lives as long as `self`.
-        let _ = self.queue_tx.send(event);
-    }
-
-    pub(crate) fn set_state(&self, state: State) {
-        self.status.send_modify(|s| s.state = state);
-    }
-
-    pub(crate) fn set_transport(&self, transport: Transport) {
-        self.status.send_modify(|s| s.transport = Some(transport));
-    }
-}
+use super::link::Link;
+use super::shared::{Command, Shared};
 
 /// Starts the session task of a `connect()`: its first connection's
 /// handshake outcome comes on the returned channel.

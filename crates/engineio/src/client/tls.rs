@@ -96,17 +96,29 @@ impl ServerCertVerifier for AcceptAnyCertificate {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::ClientBuilder;
 
     #[test]
     fn default_config_builds() {
         assert!(client_config(&ClientConfig::default()).is_ok());
-        assert!(client_config(&ClientConfig::default().danger_accept_invalid_certs(true)).is_ok());
+        assert!(
+            client_config(
+                &ClientBuilder::new()
+                    .danger_accept_invalid_certs(true)
+                    .into_config()
+            )
+            .is_ok()
+        );
     }
 
     #[test]
     fn pem_without_certificates_is_an_error() {
-        let err = client_config(&ClientConfig::default().add_root_certificate_pem("nothing here"))
-            .unwrap_err();
+        let err = client_config(
+            &ClientBuilder::new()
+                .add_root_certificate_pem("nothing here")
+                .into_config(),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("no CERTIFICATE"), "{err}");
     }
 }

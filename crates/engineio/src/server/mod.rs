@@ -62,11 +62,11 @@ mod static_service;
 mod ws;
 
 pub use config::ServerConfig;
-/// Why a session ended: the one type of the server and the clients.
-pub use engineio_proto::DisconnectReason;
 pub use cookie::{CookieConfig, SameSite};
 pub use cors::CorsPolicy;
 pub use engine::{SendError, Server, ServerBuilder};
+/// Why a session ended: the one type of the server and the clients.
+pub use engineio_proto::DisconnectReason;
 pub use handlers::{ConnectRequest, Rejection};
 pub use service::{EngineIoLayer, EngineIoService, NotFound, ResponseFuture};
 pub use socket::Socket;

@@ -1,0 +1,327 @@
+//! [`ClientBuilder`]: sets a client's options and builds it (async or
+//! blocking), as reqwest's builders do.
+
+use std::time::Duration;
+
+use engineio_proto::Transport;
+
+use super::async_client::Client;
+use super::config::{ClientConfig, Reconnection};
+use super::error::ConfigError;
+
+/// Sets the options of a client, then builds it: [`Client`] with
+/// [`build`](Self::build), or the blocking client with `build_blocking`.
+/// The options and their defaults are listed on [`ClientConfig`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use engineio::Transport;
+/// use engineio::client::{Client, Reconnection};
+///
+/// let client = Client::builder()
+///     .header("Authorization", "Bearer abc")
+///     .transports([Transport::WebSocket])
+///     .path("/socket.io")
+///     .query("room", "lobby")
+///     .request_timeout(Duration::from_secs(10))
+///     .reconnection(Reconnection::default().max_attempts(Some(5)))
+///     .build()
+///     .unwrap();
+/// # drop(client);
+/// ```
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct ClientBuilder {
+    config: ClientConfig,
+}
+
+impl Client {
+    /// A builder with the default options.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use engineio::{Transport, client::Client};
+    ///
+    /// let client = Client::builder().transports([Transport::WebSocket]).build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+}
+
+#[cfg(feature = "blocking")]
+impl super::blocking::Client {
+    /// A builder with the default options; finish with
+    /// [`ClientBuilder::build_blocking`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let client = engineio::client::blocking::Client::builder().build_blocking().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+}
+
+impl ClientBuilder {
+    /// A builder with the default options.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = engineio::client::ClientBuilder::new();
+    /// # drop(builder);
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A builder starting from `config`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use engineio::client::{ClientBuilder, ClientConfig};
+    /// let builder = ClientBuilder::from_config(ClientConfig::default());
+    /// # drop(builder);
+    /// ```
+    pub fn from_config(config: ClientConfig) -> Self {
+        Self { config }
+    }
+
+    /// The options set so far.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = engineio::client::ClientBuilder::new().path("/socket.io").into_config();
+    /// # drop(config);
+    /// ```
+    pub fn into_config(self) -> ClientConfig {
+        self.config
+    }
+
+    /// Adds a header sent on every HTTP request (handshake, polls, posts)
+    /// and on the WebSocket open request. A `Cookie` header is merged with
+    /// the cookies the client keeps from the server's `Set-Cookie` headers.
+    ///
+    /// Invalid names or values make [`build`](Self::build) fail.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::client::ClientBuilder;
+    /// let config = ClientBuilder::new().header("X-Token", "secret");
+    /// # drop(config);
+    /// ```
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.config.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The transports the client may use, in any order:
+    ///
+    /// - polling and websocket (the default): a polling handshake, then an
+    ///   upgrade to WebSocket when the server offers it;
+    /// - polling only: the session stays on long-polling;
+    /// - websocket only: the handshake happens over a WebSocket directly.
+    ///
+    /// An empty list makes [`build`](Self::build) fail.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::{client::ClientBuilder, Transport};
+    /// let polling_only = ClientBuilder::new().transports([Transport::Polling]);
+    /// # drop(polling_only);
+    /// ```
+    pub fn transports(mut self, transports: impl IntoIterator<Item = Transport>) -> Self {
+        self.config.transports = Vec::new();
+        for transport in transports {
+            if !self.config.transports.contains(&transport) {
+                self.config.transports.push(transport);
+            }
+        }
+        self
+    }
+
+    /// The Engine.IO path, appended to the URL's path; leading and trailing
+    /// slashes do not matter (`"engine.io"`, `"/engine.io"` and
+    /// `"/engine.io/"` are the same). Default `engine.io`; Socket.IO servers
+    /// use `socket.io`. See [the module docs](crate::client) for examples.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::client::ClientBuilder;
+    /// let config = ClientBuilder::new().path("/socket.io/");
+    /// # drop(config);
+    /// ```
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.config.path = path.into();
+        self
+    }
+
+    /// Adds a query parameter sent on every request, after the URL's own
+    /// query. The reserved names `EIO`, `transport`, `sid` and `t` are
+    /// ignored.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::client::ClientBuilder;
+    /// let config = ClientBuilder::new().query("token", "abc");
+    /// # drop(config);
+    /// ```
+    pub fn query(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.config.query.push((name.into(), value.into()));
+        self
+    }
+
+    /// The time limit of the handshake, of each POST, of the WebSocket open
+    /// and of the upgrade probe. Long-polling GETs may take up to
+    /// `pingInterval + pingTimeout` longer. Default 5 s, like python-engineio.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use engineio::client::ClientBuilder;
+    /// let config = ClientBuilder::new().request_timeout(Duration::from_secs(2));
+    /// # drop(config);
+    /// ```
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.config.request_timeout = timeout;
+        self
+    }
+
+    /// The most messages sent but not yet written to the transport (default
+    /// 1024). Past it, [`Client::send`](super::Client::send) fails with
+    /// [`SendError::QueueFull`](super::SendError::QueueFull) instead of
+    /// growing memory without bound when the server reads slowly.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::client::ClientBuilder;
+    /// let config = ClientBuilder::new().max_queue(10_000);
+    /// # drop(config);
+    /// ```
+    pub fn max_queue(mut self, messages: usize) -> Self {
+        self.config.max_queue = messages.max(1);
+        self
+    }
+
+    /// Whether GETs and the WebSocket open carry a `t=` cache-buster
+    /// parameter, as python-engineio and the JS client do (POSTs never do).
+    /// Default on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::client::ClientBuilder;
+    /// let config = ClientBuilder::new().timestamp_requests(false);
+    /// # drop(config);
+    /// ```
+    pub fn timestamp_requests(mut self, on: bool) -> Self {
+        self.config.timestamp_requests = on;
+        self
+    }
+
+    /// Turns on automatic reconnection after a transport error or a ping
+    /// timeout (never after `disconnect()` or a close by the server).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use engineio::client::{ClientBuilder, Reconnection};
+    /// let config = ClientBuilder::new().reconnection(
+    ///     Reconnection::default().initial_delay(Duration::from_millis(200)),
+    /// );
+    /// # drop(config);
+    /// ```
+    pub fn reconnection(mut self, reconnection: Reconnection) -> Self {
+        self.config.reconnection = Some(reconnection);
+        self
+    }
+
+    /// Trusts the certificates of a PEM file (one or more `CERTIFICATE`
+    /// blocks) as roots, in addition to the built-in Mozilla roots. For
+    /// servers with a private or self-signed certificate.
+    ///
+    /// A PEM without any certificate makes [`build`](Self::build) fail.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # use engineio::client::ClientBuilder;
+    /// let pem = std::fs::read("ca.pem").unwrap();
+    /// let config = ClientBuilder::new().add_root_certificate_pem(pem);
+    /// # drop(config);
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn add_root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.config.root_certificates_pem.push(pem.into());
+        self
+    }
+
+    /// Accepts any server certificate, even expired, self-signed or for
+    /// another host. **This removes TLS's protection against
+    /// man-in-the-middle attacks**; use it for tests only.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::client::ClientBuilder;
+    /// let config = ClientBuilder::new().danger_accept_invalid_certs(true);
+    /// # drop(config);
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
+        self.config.danger_accept_invalid_certs = accept;
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] for an invalid header, an empty transport list, or a
+    /// root certificate PEM that holds no certificate.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::client::ClientBuilder;
+    /// let client = ClientBuilder::new().build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn build(self) -> Result<Client, ConfigError> {
+        Client::with_config(self.config)
+    }
+
+    /// Builds a [`blocking::Client`](crate::client::blocking::Client).
+    ///
+    /// # Errors
+    ///
+    /// As [`build`](Self::build).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::client::ClientBuilder;
+    /// let client = ClientBuilder::new().build_blocking().unwrap();
+    /// # drop(client);
+    /// ```
+    #[cfg(feature = "blocking")]
+    pub fn build_blocking(self) -> Result<super::blocking::Client, ConfigError> {
+        super::blocking::Client::with_config(self.config)
+    }
+}
