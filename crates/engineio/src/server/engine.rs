@@ -1,9 +1,14 @@
 //! The server value: its sessions, its handlers, and the calls the
 //! application makes on it (send, disconnect, shutdown).
+//!
+//! The handlers are stored erased: they take the server and the session's
+//! handle, not the `Socket` the application's closures take (the builder
+//! wraps those closures), so that the server does not depend on the socket.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use engineio_proto::server::{self as core, Session};
@@ -11,12 +16,8 @@ use engineio_proto::{DisconnectReason, EncodedPacket, Message, Packet, Sid, Tran
 use thiserror::Error;
 
 use super::config::ServerConfig;
-use super::driver::{SessionHandle, drive_timers, now};
-use super::handlers::{
-    BoxFuture, ConnectHandler, ConnectRequest, DisconnectHandler, Handlers, MessageHandler,
-    Rejection,
-};
-use super::socket::Socket;
+use super::connect::{ConnectRequest, Rejection};
+use super::handle::{SessionHandle, now};
 
 /// Why a packet could not be sent to a session.
 ///
@@ -114,164 +115,131 @@ impl fmt::Debug for Server {
     }
 }
 
-/// Builds a [`Server`]: its configuration and its handlers.
-///
-/// Each `on_*` method has an `_async` twin for handlers that await. Handlers
-/// receive a [`Socket`], the handle of the session, to reply or disconnect.
-/// Messages of one session reach the message handler one at a time, in order
-/// (unless [`ServerConfig::async_handlers`]), on a dispatcher task of the
-/// session; the disconnect handler runs once, after them.
-///
-/// # Examples
-///
-/// ```
-/// use std::time::Duration;
-/// use engineio::server::{Rejection, Server, ServerConfig};
-///
-/// let server = Server::builder()
-///     .config(ServerConfig::default().ping_interval(Duration::from_secs(10)))
-///     .on_connect_async(|socket, request| async move {
-///         if request.headers.contains_key("x-token") { Ok(()) } else { Err(Rejection::unauthorized()) }
-///     })
-///     .on_message_async(|socket, message| async move {
-///         let _ = socket.send(message);
-///     })
-///     .build();
-/// # let _ = server;
-/// ```
-#[derive(Debug, Default)]
-#[must_use]
-pub struct ServerBuilder {
-    config: ServerConfig,
-    handlers: Handlers,
+/// A boxed future, the common shape of async handlers.
+pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// A handler taking the session (the server and its handle) by reference
+/// and an argument.
+type SyncFn<A, R = ()> = Arc<dyn Fn(&Server, &Arc<SessionHandle>, A) -> R + Send + Sync>;
+/// A handler taking the session (the server and its handle) and an
+/// argument, returning a future.
+type AsyncFn<A, R = ()> = Arc<dyn Fn(Server, Arc<SessionHandle>, A) -> BoxFuture<R> + Send + Sync>;
+
+/// A connect handler: sync or async.
+#[derive(Clone)]
+pub(crate) enum ConnectHandler {
+    #[allow(clippy::type_complexity)]
+    Sync(
+        Arc<
+            dyn Fn(&Server, &Arc<SessionHandle>, &ConnectRequest) -> Result<(), Rejection>
+                + Send
+                + Sync,
+        >,
+    ),
+    Async(AsyncFn<ConnectRequest, Result<(), Rejection>>),
 }
 
-impl ServerBuilder {
-    /// Sets the configuration (default: [`ServerConfig::default`]).
-    pub fn config(mut self, config: ServerConfig) -> Self {
-        self.config = config;
-        self
+/// A message handler: sync or async.
+#[derive(Clone)]
+pub(crate) enum MessageHandler {
+    Sync(SyncFn<Message>),
+    Async(AsyncFn<Message>),
+}
+
+/// A disconnect handler: sync or async.
+#[derive(Clone)]
+pub(crate) enum DisconnectHandler {
+    Sync(SyncFn<DisconnectReason>),
+    Async(AsyncFn<DisconnectReason>),
+}
+
+/// The `allow_request` hook: may refuse a handshake with a 403.
+pub(crate) type AllowRequest = Arc<dyn Fn(&ConnectRequest) -> Result<(), String> + Send + Sync>;
+
+/// Every handler of a server.
+#[derive(Clone, Default)]
+pub(crate) struct Handlers {
+    pub(crate) allow_request: Option<AllowRequest>,
+    pub(crate) connect: Option<ConnectHandler>,
+    pub(crate) message: Option<MessageHandler>,
+    pub(crate) disconnect: Option<DisconnectHandler>,
+}
+
+impl Handlers {
+    /// Runs the connect handler; no handler accepts every session.
+    pub(crate) async fn connect(
+        &self,
+        server: &Server,
+        handle: &Arc<SessionHandle>,
+        request: &ConnectRequest,
+    ) -> Result<(), Rejection> {
+        match &self.connect {
+            None => Ok(()),
+            Some(ConnectHandler::Sync(handler)) => handler(server, handle, request),
+            Some(ConnectHandler::Async(handler)) => {
+                handler(server.clone(), handle.clone(), request.clone()).await
+            }
+        }
     }
 
-    /// A hook that may refuse a handshake before any session exists; a
-    /// refusal is answered 403 `{"code":4,"message":"Forbidden: <reason>"}`
-    /// (the Node server's `allowRequest`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use engineio::server::Server;
-    /// let server = Server::builder()
-    ///     .allow_request(|request| match request.peer_addr {
-    ///         Some(addr) if addr.ip().is_loopback() => Ok(()),
-    ///         _ => Err("only local clients".to_owned()),
-    ///     })
-    ///     .build();
-    /// # let _ = server;
-    /// ```
-    pub fn allow_request(
-        mut self,
-        hook: impl Fn(&ConnectRequest) -> Result<(), String> + Send + Sync + 'static,
-    ) -> Self {
-        self.handlers.allow_request = Some(Arc::new(hook));
-        self
+    /// Runs the message handler to completion, so one session's messages are
+    /// handled in order.
+    pub(crate) async fn message(
+        &self,
+        server: &Server,
+        handle: &Arc<SessionHandle>,
+        message: Message,
+    ) {
+        match &self.message {
+            None => {}
+            Some(MessageHandler::Sync(handler)) => handler(server, handle, message),
+            Some(MessageHandler::Async(handler)) => {
+                handler(server.clone(), handle.clone(), message).await;
+            }
+        }
     }
 
-    /// Called for each new session before the handshake is answered; an
-    /// `Err` refuses it with 401 and the [`Rejection`]'s JSON body. The
-    /// session exists while it runs, so it may already send.
-    pub fn on_connect(
-        mut self,
-        handler: impl Fn(&Socket, &ConnectRequest) -> Result<(), Rejection> + Send + Sync + 'static,
-    ) -> Self {
-        self.handlers.connect = Some(ConnectHandler::Sync(Arc::new(handler)));
-        self
+    /// Runs the disconnect handler.
+    pub(crate) async fn disconnect(
+        &self,
+        server: &Server,
+        handle: &Arc<SessionHandle>,
+        reason: DisconnectReason,
+    ) {
+        match &self.disconnect {
+            None => {}
+            Some(DisconnectHandler::Sync(handler)) => handler(server, handle, reason),
+            Some(DisconnectHandler::Async(handler)) => {
+                handler(server.clone(), handle.clone(), reason).await;
+            }
+        }
     }
+}
 
-    /// The async form of [`ServerBuilder::on_connect`].
-    pub fn on_connect_async<F, Fut>(mut self, handler: F) -> Self
-    where
-        F: Fn(Socket, ConnectRequest) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<(), Rejection>> + Send + 'static,
-    {
-        self.handlers.connect = Some(ConnectHandler::Async(Arc::new(
-            move |s, r| -> BoxFuture<_> { Box::pin(handler(s, r)) },
-        )));
-        self
+impl fmt::Debug for Handlers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handlers")
+            .field("allow_request", &self.allow_request.is_some())
+            .field("connect", &self.connect.is_some())
+            .field("message", &self.message.is_some())
+            .field("disconnect", &self.disconnect.is_some())
+            .finish()
     }
+}
 
-    /// Called for each message, text or binary.
-    pub fn on_message(
-        mut self,
-        handler: impl Fn(&Socket, Message) + Send + Sync + 'static,
-    ) -> Self {
-        self.handlers.message = Some(MessageHandler::Sync(Arc::new(handler)));
-        self
-    }
-
-    /// The async form of [`ServerBuilder::on_message`]. By default the next
-    /// message of the same session waits until the future completes (see
-    /// [`ServerConfig::async_handlers`] to run them concurrently); the
-    /// future runs on the session's dispatcher, so it never delays pings or
-    /// other sessions.
-    pub fn on_message_async<F, Fut>(mut self, handler: F) -> Self
-    where
-        F: Fn(Socket, Message) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        self.handlers.message = Some(MessageHandler::Async(Arc::new(
-            move |s, m| -> BoxFuture<()> { Box::pin(handler(s, m)) },
-        )));
-        self
-    }
-
-    /// Called once when a session ends, with the reason.
-    pub fn on_disconnect(
-        mut self,
-        handler: impl Fn(&Socket, DisconnectReason) + Send + Sync + 'static,
-    ) -> Self {
-        self.handlers.disconnect = Some(DisconnectHandler::Sync(Arc::new(handler)));
-        self
-    }
-
-    /// The async form of [`ServerBuilder::on_disconnect`].
-    pub fn on_disconnect_async<F, Fut>(mut self, handler: F) -> Self
-    where
-        F: Fn(Socket, DisconnectReason) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        self.handlers.disconnect = Some(DisconnectHandler::Async(Arc::new(
-            move |s, r| -> BoxFuture<()> { Box::pin(handler(s, r)) },
-        )));
-        self
-    }
-
-    /// Builds the server.
-    pub fn build(self) -> Server {
+impl Server {
+    /// A server with this configuration and these handlers, and no session.
+    pub(crate) fn new(config: ServerConfig, handlers: Handlers) -> Self {
         let (shutdown, _) = tokio::sync::watch::channel(false);
-        Server {
+        Self {
             inner: Arc::new(Inner {
-                config: self.config,
-                handlers: self.handlers,
+                config,
+                handlers,
                 sessions: Mutex::new(HashMap::new()),
                 runtime: std::sync::OnceLock::new(),
                 shutdown,
             }),
         }
-    }
-}
-
-impl Server {
-    /// A builder for a server.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let server = engineio::server::Server::builder().build();
-    /// assert_eq!(server.session_count(), 0);
-    /// ```
-    pub fn builder() -> ServerBuilder {
-        ServerBuilder::default()
     }
 
     /// The server's configuration.
@@ -288,19 +256,6 @@ impl Server {
 
     pub(crate) fn handle(&self, sid: Sid) -> Option<Arc<SessionHandle>> {
         self.sessions().get(&sid).cloned()
-    }
-
-    /// The socket handle of a live session.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # let server = engineio::server::Server::builder().build();
-    /// assert!(server.socket(engineio::Sid::generate()).is_none());
-    /// ```
-    pub fn socket(&self, sid: Sid) -> Option<Socket> {
-        self.handle(sid)
-            .map(|handle| Socket::new(self.clone(), handle))
     }
 
     /// The ids of the open sessions.
@@ -375,6 +330,7 @@ impl Server {
         self.handle(sid)
             .ok_or(SendError::UnknownSession)?
             .send(self, packet)
+            .map_err(SendError::from)
     }
 
     /// Closes a session ("server disconnect"). Returns whether it was open.
@@ -448,8 +404,10 @@ impl Server {
 
     // ===== internals shared by the transports =====
 
-    /// Creates a session and starts its timer task.
-    pub(crate) fn create_session(&self, transport: Transport) -> Arc<SessionHandle> {
+    /// Adds a new session to the table (its timer task is not started), and
+    /// remembers the runtime it was opened on, where the sessions' tasks
+    /// start.
+    pub(crate) fn add_session(&self, transport: Transport) -> Arc<SessionHandle> {
         let _ = self
             .inner
             .runtime
@@ -457,7 +415,6 @@ impl Server {
         let core = Session::new(transport, self.inner.config.session_config(), now());
         let handle = Arc::new(SessionHandle::new(Sid::generate(), core));
         self.sessions().insert(handle.sid, handle.clone());
-        self.spawn(drive_timers(self.clone(), handle.clone()));
         handle
     }
 
@@ -471,7 +428,7 @@ impl Server {
 
     /// Removes a session's sid from the table: later requests with it get
     /// "Session ID unknown". Called when the core says so.
-    pub(crate) fn forget(&self, handle: &SessionHandle) {
+    pub(crate) fn remove_session(&self, handle: &SessionHandle) {
         let mut sessions = self.sessions();
         if sessions
             .get(&handle.sid)

@@ -13,8 +13,8 @@ use http_body_util::{BodyExt, Full, Limited};
 use super::answer::{EngineResponse, error, request_error};
 use super::compress;
 use super::cors;
-use super::driver::{Unanswered, now};
 use super::engine::Server;
+use super::handle::{Unanswered, now};
 use super::open::open_session;
 use super::ws;
 

@@ -45,13 +45,15 @@
 //! README.
 
 mod answer;
+mod builder;
 mod compress;
 mod config;
+mod connect;
 mod cookie;
 mod cors;
 mod driver;
 mod engine;
-mod handlers;
+mod handle;
 mod http;
 mod listen;
 mod open;
@@ -61,13 +63,14 @@ mod static_files;
 mod static_service;
 mod ws;
 
+pub use builder::ServerBuilder;
 pub use config::ServerConfig;
+pub use connect::{ConnectRequest, Rejection};
 pub use cookie::{CookieConfig, SameSite};
 pub use cors::CorsPolicy;
-pub use engine::{SendError, Server, ServerBuilder};
+pub use engine::{SendError, Server};
 /// Why a session ended: the one type of the server and the clients.
 pub use engineio_proto::DisconnectReason;
-pub use handlers::{ConnectRequest, Rejection};
 pub use service::{EngineIoLayer, EngineIoService, NotFound, ResponseFuture};
 pub use socket::Socket;
 pub use static_files::{ResolvedFile, StaticEntry, StaticFiles};

@@ -10,10 +10,9 @@ use http::StatusCode;
 use http::request::Parts;
 
 use super::answer::{EngineResponse, error, json_response};
-use super::driver::{SessionHandle, Unanswered};
+use super::connect::ConnectRequest;
 use super::engine::Server;
-use super::handlers::ConnectRequest;
-use super::socket::Socket;
+use super::handle::{SessionHandle, Unanswered};
 
 /// The handshake request as the handlers see it.
 pub(crate) fn connect_request(req: &Parts, transport: Transport) -> ConnectRequest {
@@ -54,12 +53,15 @@ pub(crate) async fn open_session(
         ));
     }
     let handle = server.create_session(transport);
-    let socket = Socket::new(server.clone(), handle.clone());
     // If the client goes away while the connect handler runs, the session
     // is dropped as if refused: no transport will ever reach it.
     let connected = {
         let mut opening = Unanswered::new(server, &handle, Session::reject);
-        let connected = server.inner.handlers.connect(&socket, &request).await;
+        let connected = server
+            .inner
+            .handlers
+            .connect(server, &handle, &request)
+            .await;
         opening.disarm();
         connected
     };

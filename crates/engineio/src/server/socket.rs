@@ -1,12 +1,13 @@
-//! A handle to one session, given to handlers.
+//! A handle to one session, given to handlers, and the server's call that
+//! hands one out ([`Server::socket`]).
 
 use std::fmt;
 use std::sync::{Arc, PoisonError};
 
 use engineio_proto::{EncodedPacket, Message, Sid, Transport};
 
-use super::driver::SessionHandle;
 use super::engine::{SendError, Server};
+use super::handle::SessionHandle;
 
 /// One session, as handlers see it: its id, its data, and the calls to reply
 /// or disconnect. Cheap to clone; it stays usable after the session ended
@@ -72,7 +73,9 @@ impl Socket {
     ///
     /// As [`Socket::send`].
     pub fn send_packet(&self, packet: &EncodedPacket) -> Result<(), SendError> {
-        self.handle.send(&self.server, packet)
+        self.handle
+            .send(&self.server, packet)
+            .map_err(SendError::from)
     }
 
     /// Closes the session ("server disconnect"); never blocks.
@@ -128,5 +131,20 @@ impl fmt::Debug for Socket {
         f.debug_struct("Socket")
             .field("sid", &self.handle.sid)
             .finish()
+    }
+}
+
+impl Server {
+    /// The socket handle of a live session.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let server = engineio::server::Server::builder().build();
+    /// assert!(server.socket(engineio::Sid::generate()).is_none());
+    /// ```
+    pub fn socket(&self, sid: Sid) -> Option<Socket> {
+        self.handle(sid)
+            .map(|handle| Socket::new(self.clone(), handle))
     }
 }

@@ -23,8 +23,8 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage, Utf8Bytes};
 
 use super::answer::{EngineResponse, error, request_error};
-use super::driver::{SessionHandle, now};
 use super::engine::Server;
+use super::handle::{SessionHandle, now};
 use super::open::open_session;
 
 type Ws = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
