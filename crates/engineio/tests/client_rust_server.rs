@@ -186,3 +186,21 @@ async fn the_send_queue_is_bounded_and_drains() {
         within(client.disconnect()).await;
     }
 }
+
+#[tokio::test]
+async fn a_refused_connection_keeps_its_cause_and_says_so() {
+    use std::error::Error as _;
+    // Bind then drop a listener: nothing listens on that port any more.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let client = engineio::client::Client::builder().build().unwrap();
+    let err = client
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .unwrap_err();
+    assert!(err.is_refused(), "{err:?}");
+    assert!(!err.is_timeout() && !err.is_tls() && !err.is_rejected());
+    assert!(err.source().is_some(), "the cause is kept");
+}

@@ -9,7 +9,7 @@ use engineio_proto::{Handshake, Message, Transport};
 use super::config::ClientConfig;
 use super::dispatch::in_dispatcher;
 use super::endpoint::Endpoint;
-use super::error::{ConfigError, ConnectionError, SendError};
+use super::error::{Cause, ConfigError, ConnectionError, SendError};
 use super::event::{DisconnectReason, Event, State};
 use super::handlers::Handler;
 use super::http::Net;
@@ -135,9 +135,9 @@ impl Client {
                 Ok(())
             }
             Ok(Err(err)) => Err(err),
-            Err(_) => Err(ConnectionError::Transport(
-                "the connection task ended during the handshake".to_owned(),
-            )),
+            Err(_) => Err(ConnectionError::Transport(Cause::message(
+                "the connection task ended during the handshake",
+            ))),
         }
     }
 

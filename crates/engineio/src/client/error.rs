@@ -1,5 +1,6 @@
 //! The client's error types. None of them exposes a dependency's type:
-//! errors of the HTTP, WebSocket and TLS libraries become messages.
+//! errors of the HTTP, WebSocket and TLS libraries are kept behind
+//! [`Cause`], reachable through `source()` as `&dyn Error`.
 
 use std::time::Duration;
 
@@ -21,7 +22,7 @@ use super::event::State;
 /// assert_eq!(err.status(), Some(403));
 /// assert_eq!(err.to_string(), r#"the server rejected the connection with HTTP status 403: {"code":4,"message":"Forbidden"}"#);
 /// ```
-#[derive(Debug, Clone, PartialEq, Error)]
+#[derive(Debug, Clone, Error)]
 #[non_exhaustive]
 pub enum ConnectionError {
     /// The server answered the handshake with a status other than 2xx (or
@@ -38,10 +39,10 @@ pub enum ConnectionError {
     /// The TLS handshake failed, for example because the server's
     /// certificate is not trusted.
     #[error("TLS error: {0}")]
-    Tls(String),
+    Tls(#[source] Cause),
     /// The server could not be reached, or the connection broke.
     #[error("transport error: {0}")]
-    Transport(String),
+    Transport(#[source] Cause),
     /// The server did not answer within the request timeout.
     #[error("no answer from the server within {0:?}")]
     Timeout(Duration),
@@ -56,14 +57,194 @@ pub enum ConnectionError {
     InvalidState(State),
 }
 
+/// Compares kinds and texts (the kept causes compare by their text).
+impl PartialEq for ConnectionError {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (
+                Self::Rejected { status, body },
+                Self::Rejected {
+                    status: other_status,
+                    body: other_body,
+                },
+            ) => status == other_status && body == other_body,
+            (Self::Tls(a), Self::Tls(b)) | (Self::Transport(a), Self::Transport(b)) => a == b,
+            (Self::Timeout(a), Self::Timeout(b)) => a == b,
+            (Self::InvalidUrl(a), Self::InvalidUrl(b)) | (Self::Protocol(a), Self::Protocol(b)) => {
+                a == b
+            }
+            (Self::InvalidState(a), Self::InvalidState(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// The underlying error of a TLS or transport failure: its text is the
+/// whole chain of causes, and [`source`](std::error::Error::source) gives
+/// the original error (of the HTTP, WebSocket, TLS or I/O library) as
+/// `&dyn Error`, without naming its type.
+///
+/// # Examples
+///
+/// ```
+/// use std::error::Error as _;
+/// use engineio::client::ConnectionError;
+///
+/// # async fn run() {
+/// let client = engineio::client::Client::builder().build().unwrap();
+/// if let Err(err @ ConnectionError::Transport(_)) = client.connect("http://127.0.0.1:9").await {
+///     assert!(err.is_refused());
+///     assert!(err.source().is_some());
+/// }
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Cause {
+    text: String,
+    source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Cause {
+    /// A cause that is only a message.
+    pub(crate) fn message(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            source: None,
+        }
+    }
+
+    /// Keeps `err`, described with its whole chain of causes.
+    pub(crate) fn of(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self {
+            text: describe(&err),
+            source: Some(std::sync::Arc::new(err)),
+        }
+    }
+
+    /// Whether an I/O error of this kind is somewhere in the chain.
+    fn has_io_kind(&self, kind: std::io::ErrorKind) -> bool {
+        let mut current: Option<&(dyn std::error::Error + 'static)> = self
+            .source
+            .as_deref()
+            .map(|err| err as &(dyn std::error::Error + 'static));
+        while let Some(err) = current {
+            if let Some(io) = err.downcast_ref::<std::io::Error>()
+                && io.kind() == kind
+            {
+                return true;
+            }
+            current = err.source();
+        }
+        false
+    }
+}
+
+impl std::fmt::Debug for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.text, f)
+    }
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl PartialEq for Cause {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|err| err as &(dyn std::error::Error + 'static))
+    }
+}
+
 impl ConnectionError {
+    /// Whether the server did not answer in time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use engineio::client::ConnectionError;
+    /// assert!(ConnectionError::Timeout(Duration::from_secs(5)).is_timeout());
+    /// ```
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            Self::Timeout(_) => true,
+            Self::Transport(cause) => cause.has_io_kind(std::io::ErrorKind::TimedOut),
+            _ => false,
+        }
+    }
+
+    /// Whether TLS failed (an untrusted certificate, a handshake error).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use engineio::client::ConnectionError;
+    /// assert!(!ConnectionError::Timeout(Duration::from_secs(5)).is_tls());
+    /// ```
+    pub fn is_tls(&self) -> bool {
+        matches!(self, Self::Tls(_))
+    }
+
+    /// Whether the server's address refused the connection (nothing
+    /// listens there).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use engineio::client::ConnectionError;
+    /// let err = ConnectionError::Protocol("nonsense".into());
+    /// assert!(!err.is_refused());
+    /// ```
+    pub fn is_refused(&self) -> bool {
+        match self {
+            Self::Transport(cause) => cause.has_io_kind(std::io::ErrorKind::ConnectionRefused),
+            _ => false,
+        }
+    }
+
+    /// Whether the server answered the handshake with an error status.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use engineio::client::ConnectionError;
+    /// let err = ConnectionError::Rejected { status: 401, body: None };
+    /// assert!(err.is_rejected());
+    /// ```
+    pub fn is_rejected(&self) -> bool {
+        matches!(self, Self::Rejected { .. })
+    }
+
+    /// Whether the server answered something that is not Engine.IO v4.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use engineio::client::ConnectionError;
+    /// assert!(ConnectionError::Protocol("nonsense".into()).is_protocol());
+    /// ```
+    pub fn is_protocol(&self) -> bool {
+        matches!(self, Self::Protocol(_))
+    }
+
     /// The HTTP status of a rejected handshake.
     ///
     /// # Examples
     ///
     /// ```
     /// # use engineio::client::ConnectionError;
-    /// assert_eq!(ConnectionError::Tls("bad certificate".into()).status(), None);
+    /// assert_eq!(ConnectionError::Protocol("not engine.io".into()).status(), None);
     /// ```
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -146,11 +327,12 @@ pub(crate) fn is_tls(err: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// Turns a dependency's error into a [`ConnectionError`].
-pub(crate) fn from_source(err: &(dyn std::error::Error + 'static)) -> ConnectionError {
-    if is_tls(err) {
-        ConnectionError::Tls(describe(err))
+/// Turns a dependency's error into a [`ConnectionError`], keeping it as
+/// the source.
+pub(crate) fn from_source(err: impl std::error::Error + Send + Sync + 'static) -> ConnectionError {
+    if is_tls(&err) {
+        ConnectionError::Tls(Cause::of(err))
     } else {
-        ConnectionError::Transport(describe(err))
+        ConnectionError::Transport(Cause::of(err))
     }
 }

@@ -96,12 +96,12 @@ async fn read(
     response: Result<reqwest::Response, reqwest::Error>,
     timeout: Duration,
 ) -> Result<Bytes, ConnectionError> {
-    let response = response.map_err(|err| map_err(&err, timeout))?;
+    let response = response.map_err(|err| map_err(err, timeout))?;
     let status = response.status();
     let body = response
         .bytes()
         .await
-        .map_err(|err| map_err(&err, timeout))?;
+        .map_err(|err| map_err(err, timeout))?;
     if status.is_success() {
         Ok(body)
     } else {
@@ -112,7 +112,7 @@ async fn read(
     }
 }
 
-fn map_err(err: &reqwest::Error, timeout: Duration) -> ConnectionError {
+fn map_err(err: reqwest::Error, timeout: Duration) -> ConnectionError {
     if err.is_timeout() {
         ConnectionError::Timeout(timeout)
     } else {

@@ -76,5 +76,5 @@ pub mod blocking;
 pub use async_client::Client;
 pub use builder::ClientBuilder;
 pub use config::{ClientConfig, Reconnection};
-pub use error::{ConfigError, ConnectionError, SendError};
+pub use error::{Cause, ConfigError, ConnectionError, SendError};
 pub use event::{DisconnectReason, Event, State};

@@ -8,7 +8,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use url::Url;
 
-use super::error::{ConnectionError, describe, from_source};
+use super::error::{Cause, ConnectionError, describe, from_source};
 use super::http::Net;
 
 /// A client WebSocket.
@@ -85,8 +85,8 @@ fn map_err(err: tungstenite::Error) -> ConnectionError {
                 .and_then(|b| serde_json::from_slice(b).ok()),
         },
         #[cfg(feature = "tls")]
-        tungstenite::Error::Tls(err) => ConnectionError::Tls(describe(&err)),
+        tungstenite::Error::Tls(err) => ConnectionError::Tls(Cause::of(err)),
         tungstenite::Error::Url(err) => ConnectionError::InvalidUrl(describe(&err)),
-        other => from_source(&other),
+        other => from_source(other),
     }
 }
