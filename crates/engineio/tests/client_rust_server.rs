@@ -204,3 +204,39 @@ async fn a_refused_connection_keeps_its_cause_and_says_so() {
     assert!(!err.is_timeout() && !err.is_tls() && !err.is_rejected());
     assert!(err.source().is_some(), "the cause is kept");
 }
+
+#[tokio::test]
+async fn an_aborted_disconnect_sends_no_close_packet_and_carries_its_reason() {
+    let mut server = TestServer::start(None).await;
+    let client = Client::builder()
+        .transports([Transport::WebSocket])
+        .build()
+        .unwrap();
+    client.connect(&server.url).await.unwrap();
+    assert_eq!(next_event(&client).await, Event::Connect);
+    within(client.disconnect_with(true, DisconnectReason::PingTimeout)).await;
+    assert_eq!(
+        drain(&client).await,
+        [Event::Disconnect(DisconnectReason::PingTimeout)]
+    );
+    // No close packet: the server sees the transport go away.
+    assert_eq!(server.next_close().await, "transport close");
+}
+
+#[tokio::test]
+async fn disconnect_during_the_handshake_cancels_connect() {
+    // A server that never answers the handshake: a listener nobody serves.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let client = Client::builder().build().unwrap();
+    let connecting = {
+        let client = client.clone();
+        tokio::spawn(async move { client.connect(&url).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    within(client.disconnect()).await;
+    let err = within(connecting).await.unwrap().unwrap_err();
+    assert!(err.to_string().contains("disconnect()"), "{err}");
+    assert_eq!(client.state(), engineio::client::State::Disconnected);
+    drop(listener);
+}

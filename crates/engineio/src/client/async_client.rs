@@ -50,7 +50,10 @@ struct Handle {
 impl Drop for Handle {
     fn drop(&mut self) {
         if let Some(commands) = &self.shared.status.borrow().commands {
-            let _ = commands.send(Command::Close);
+            let _ = commands.send(Command::Close {
+                abort: false,
+                reason: DisconnectReason::ClientDisconnect,
+            });
         }
     }
 }
@@ -169,14 +172,14 @@ impl Client {
 
     /// Closes the connection: sends the close packet, waits until it is
     /// written (at most the request timeout), then closes the transport; also
-    /// stops a reconnection in progress. The `Disconnect` event carries
+    /// stops a reconnection in progress, and cancels a `connect()` still in
+    /// its handshake (which then fails). The `Disconnect` event carries
     /// [`DisconnectReason::ClientDisconnect`].
     ///
     /// Returns when the session task has finished and every handler has run,
     /// except when called from a handler, where it returns once the
     /// transport is closed (waiting for the handlers there would deadlock).
-    /// Does nothing while `connect()` is still in its handshake or when
-    /// already disconnected.
+    /// Does nothing when already disconnected.
     ///
     /// # Examples
     ///
@@ -187,10 +190,30 @@ impl Client {
     /// # }
     /// ```
     pub async fn disconnect(&self) {
+        self.disconnect_with(false, DisconnectReason::ClientDisconnect)
+            .await;
+    }
+
+    /// Closes the connection as [`disconnect`](Self::disconnect) does, with
+    /// two choices (python-engineio's `disconnect(abort, reason)`): with
+    /// `abort`, the transport is dropped at once, without a close packet;
+    /// and the `Disconnect` event carries `reason` instead of
+    /// [`DisconnectReason::ClientDisconnect`].
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use engineio::client::DisconnectReason;
+    /// # async fn run(client: engineio::client::Client) {
+    /// // Give up on a server that stopped answering, without a goodbye.
+    /// client.disconnect_with(true, DisconnectReason::PingTimeout).await;
+    /// # }
+    /// ```
+    pub async fn disconnect_with(&self, abort: bool, reason: DisconnectReason) {
         let Some(commands) = self.shared().status.borrow().commands.clone() else {
             return;
         };
-        let _ = commands.send(Command::Close);
+        let _ = commands.send(Command::Close { abort, reason });
         let mut status = self.shared().status.subscribe();
         let _ = status.wait_for(|s| s.commands.is_none()).await;
         if !in_dispatcher() {
@@ -200,9 +223,9 @@ impl Client {
 
     /// Asks the session to close, without waiting.
     #[cfg(feature = "blocking")]
-    pub(crate) fn request_disconnect(&self) {
+    pub(crate) fn request_disconnect(&self, abort: bool, reason: DisconnectReason) {
         if let Some(commands) = &self.shared().status.borrow().commands {
-            let _ = commands.send(Command::Close);
+            let _ = commands.send(Command::Close { abort, reason });
         }
     }
 

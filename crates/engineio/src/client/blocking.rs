@@ -193,12 +193,28 @@ impl Client {
     /// client.disconnect();
     /// ```
     pub fn disconnect(&self) {
+        self.disconnect_with(false, DisconnectReason::ClientDisconnect);
+    }
+
+    /// Closes the connection with the choices of
+    /// [`Client::disconnect_with`](super::Client::disconnect_with): `abort`
+    /// drops the transport without a close packet, and the `Disconnect`
+    /// event carries `reason`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use engineio::client::DisconnectReason;
+    /// # let client = engineio::client::blocking::Client::builder().build_blocking().unwrap();
+    /// client.disconnect_with(true, DisconnectReason::ClientDisconnect);
+    /// ```
+    pub fn disconnect_with(&self, abort: bool, reason: DisconnectReason) {
         if tokio::runtime::Handle::try_current().is_ok() {
-            self.inner.request_disconnect();
+            self.inner.request_disconnect(abort, reason);
             return;
         }
         let inner = self.inner.clone();
-        block_on(async move { inner.disconnect().await });
+        block_on(async move { inner.disconnect_with(abort, reason).await });
     }
 
     /// Waits until the connection has ended for good and the handlers have

@@ -25,7 +25,7 @@ use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 
 use super::endpoint::Endpoint;
-use super::error::ConnectionError;
+use super::error::{Cause, ConnectionError};
 use super::event::{Event, State};
 use super::link::Link;
 use super::shared::{Command, Shared};
@@ -165,6 +165,7 @@ pub(crate) async fn drive(
         attempts,
         is_open: false,
         commands_done: false,
+        requested: None,
         last_error: None,
         get: None,
         post: None,
@@ -209,6 +210,8 @@ struct Driver {
     is_open: bool,
     /// The application asked to close (or dropped every handle).
     commands_done: bool,
+    /// The reason the application's close carries.
+    requested: Option<DisconnectReason>,
     /// The network error that ended the handshake, for `connect()`.
     last_error: Option<ConnectionError>,
     get: Option<BoxFuture<Result<Bytes, ConnectionError>>>,
@@ -275,6 +278,13 @@ impl Driver {
                         self.transmit(transmit).await;
                     }
                     if self.is_open {
+                        // A close the application asked for carries its reason.
+                        let reason = match self.requested {
+                            Some(requested) if reason == DisconnectReason::ClientDisconnect => {
+                                requested
+                            }
+                            _ => reason,
+                        };
                         return Some(Outcome::Ended(reason));
                     }
                     let error = self.handshake_error();
@@ -291,6 +301,11 @@ impl Driver {
     fn handshake_error(&mut self) -> ConnectionError {
         if let Some(error) = self.last_error.take() {
             return error;
+        }
+        if self.requested.is_some() {
+            return ConnectionError::Transport(Cause::message(
+                "disconnect() was called during the handshake",
+            ));
         }
         let failure = self.link.core().failure().map(str::to_owned);
         ConnectionError::Protocol(failure.unwrap_or_else(|| "the handshake failed".to_owned()))
@@ -406,12 +421,21 @@ impl Driver {
                 self.link
                     .change(|core| core.handle_ws_frame(id, frame, now));
             }
-            Step::Command(Some(Command::Close) | None) => {
+            Step::Command(command) => {
                 self.commands_done = true;
+                let (abort, reason) = match command {
+                    Some(Command::Close { abort, reason }) => (abort, reason),
+                    None => (false, DisconnectReason::ClientDisconnect),
+                };
+                self.requested = Some(reason);
                 if self.is_open {
                     self.shared.set_state(State::Disconnecting);
                 }
-                self.link.change(|core| core.close(now));
+                if abort {
+                    self.link.change(Connection::abort);
+                } else {
+                    self.link.change(|core| core.close(now));
+                }
             }
             Step::Timer => self.link.change(|core| core.handle_timeout(now)),
             Step::Changed | Step::Abandoned => {}

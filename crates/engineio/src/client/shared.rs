@@ -5,7 +5,7 @@
 use std::sync::{Arc, PoisonError, RwLock};
 
 use engineio_proto::client::ConnectionConfig;
-use engineio_proto::{Handshake, Transport};
+use engineio_proto::{DisconnectReason, Handshake, Transport};
 use tokio::sync::{Mutex, mpsc, watch};
 
 use super::config::ClientConfig;
@@ -17,8 +17,13 @@ use super::link::Link;
 /// What the application asks of a running session task.
 #[derive(Debug)]
 pub(crate) enum Command {
-    /// Close the connection (or stop reconnecting).
-    Close,
+    /// Close the connection (or stop reconnecting): with the close packet,
+    /// or (`abort`) by dropping the transport; the `Disconnect` event
+    /// carries `reason`.
+    Close {
+        abort: bool,
+        reason: DisconnectReason,
+    },
 }
 
 /// The observable status of a client.
