@@ -14,6 +14,12 @@ use tower_service::Service as _;
 /// Starts an echo server on 127.0.0.1 behind TLS; returns its port and the
 /// certificate's PEM.
 async fn tls_echo_server() -> (u16, String) {
+    tls_echo_server_verifying(None).await
+}
+
+/// The same, asking clients for a certificate issued by `client_ca` (mutual
+/// TLS) when one is given.
+async fn tls_echo_server_verifying(client_ca: Option<CertificateDer<'static>>) -> (u16, String) {
     let certified =
         rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
             .unwrap();
@@ -22,14 +28,25 @@ async fn tls_echo_server() -> (u16, String) {
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
         certified.signing_key.serialize_der(),
     ));
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(chain, key)
-    .unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .unwrap();
+    let builder = match client_ca {
+        None => builder.with_no_client_auth(),
+        Some(ca) => {
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add(ca).unwrap();
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .build()
+            .unwrap();
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let config = builder.with_single_cert(chain, key).unwrap();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let server = Server::builder()
         .on_message(|socket, message| {
@@ -135,4 +152,79 @@ async fn without_the_ca_the_connection_is_refused_as_tls_error() {
         .unwrap();
     assert_eq!(echo(&client, "unverified").await, "unverified");
     client.disconnect().await;
+}
+
+/// A CA and a client certificate it issued: (CA certificate, client chain
+/// PEM, client key PEM).
+fn client_identity() -> (CertificateDer<'static>, String, String) {
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, rcgen::KeyPair::generate().unwrap())
+        .unwrap();
+    let client_key = rcgen::KeyPair::generate().unwrap();
+    let client_cert = rcgen::CertificateParams::new(vec!["client.test".to_owned()])
+        .unwrap()
+        .signed_by(&client_key, &ca)
+        .unwrap();
+    (
+        ca.der().clone(),
+        client_cert.pem(),
+        client_key.serialize_pem(),
+    )
+}
+
+#[tokio::test]
+async fn mutual_tls_with_a_client_certificate_on_both_transports() {
+    let (ca, chain_pem, key_pem) = client_identity();
+    let (port, server_pem) = tls_echo_server_verifying(Some(ca)).await;
+    // With the certificate: polling, then the upgrade to wss.
+    let client = Client::builder()
+        .add_root_certificate_pem(server_pem.clone())
+        .client_certificate_pem(chain_pem.clone(), key_pem.clone())
+        .build()
+        .unwrap();
+    client
+        .connect(&format!("https://127.0.0.1:{port}"))
+        .await
+        .unwrap();
+    assert_eq!(echo(&client, "authenticated").await, "authenticated");
+    for _ in 0..100 {
+        if client.transport() == Some(Transport::WebSocket) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(client.transport(), Some(Transport::WebSocket));
+    assert_eq!(echo(&client, "over wss").await, "over wss");
+    client.disconnect().await;
+    // WebSocket only.
+    let client = Client::builder()
+        .add_root_certificate_pem(server_pem.clone())
+        .client_certificate_pem(chain_pem, key_pem)
+        .transports([Transport::WebSocket])
+        .build()
+        .unwrap();
+    client
+        .connect(&format!("wss://127.0.0.1:{port}"))
+        .await
+        .unwrap();
+    assert_eq!(echo(&client, "wss only").await, "wss only");
+    client.disconnect().await;
+    // Without a certificate the server refuses the TLS handshake.
+    for transport in [Transport::Polling, Transport::WebSocket] {
+        let client = Client::builder()
+            .add_root_certificate_pem(server_pem.clone())
+            .transports([transport])
+            .build()
+            .unwrap();
+        let url = match transport {
+            Transport::Polling => format!("https://127.0.0.1:{port}"),
+            _ => format!("wss://127.0.0.1:{port}"),
+        };
+        let result = client.connect(&url).await;
+        assert!(
+            result.is_err(),
+            "{transport}: connected without a certificate"
+        );
+    }
 }

@@ -272,6 +272,34 @@ impl ClientBuilder {
         self
     }
 
+    /// Presents a client certificate to servers that ask for one (mutual
+    /// TLS), on every request and on the WebSocket: `chain_pem` holds the
+    /// certificate (then its intermediates), `key_pem` its private key
+    /// (PKCS#8, PKCS#1 or SEC1). Unreadable PEM makes
+    /// [`build`](Self::build) fail.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let client = engineio::client::Client::builder()
+    ///     .client_certificate_pem(
+    ///         std::fs::read("client.pem").unwrap(),
+    ///         std::fs::read("client.key").unwrap(),
+    ///     )
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(client);
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn client_certificate_pem(
+        mut self,
+        chain_pem: impl Into<Vec<u8>>,
+        key_pem: impl Into<Vec<u8>>,
+    ) -> Self {
+        self.config.client_identity_pem = Some((chain_pem.into(), key_pem.into()));
+        self
+    }
+
     /// Accepts any server certificate, even expired, self-signed or for
     /// another host. **This removes TLS's protection against
     /// man-in-the-middle attacks**; use it for tests only.

@@ -23,6 +23,7 @@ pub use engineio_proto::client::Reconnection;
 /// | [`reconnection`](super::ClientBuilder::reconnection) | off |
 /// | `add_root_certificate_pem` (feature `tls`) | the Mozilla roots only |
 /// | `danger_accept_invalid_certs` (feature `tls`) | off: certificates are verified |
+/// | `client_certificate_pem` (feature `tls`) | none: no client certificate (mutual TLS off) |
 ///
 /// # Examples
 ///
@@ -48,6 +49,9 @@ pub struct ClientConfig {
     pub(crate) root_certificates_pem: Vec<Vec<u8>>,
     #[cfg(feature = "tls")]
     pub(crate) danger_accept_invalid_certs: bool,
+    /// A client certificate chain and its private key, both PEM.
+    #[cfg(feature = "tls")]
+    pub(crate) client_identity_pem: Option<(Vec<u8>, Vec<u8>)>,
 }
 
 impl Default for ClientConfig {
@@ -65,6 +69,8 @@ impl Default for ClientConfig {
             root_certificates_pem: Vec::new(),
             #[cfg(feature = "tls")]
             danger_accept_invalid_certs: false,
+            #[cfg(feature = "tls")]
+            client_identity_pem: None,
         }
     }
 }

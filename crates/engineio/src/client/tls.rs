@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 use super::config::ClientConfig;
@@ -19,13 +19,12 @@ pub(crate) fn client_config(config: &ClientConfig) -> Result<rustls::ClientConfi
     let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .map_err(|err| ConfigError(format!("TLS setup failed: {err}")))?;
-    let tls = if config.danger_accept_invalid_certs {
+    let builder = if config.danger_accept_invalid_certs {
         builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate {
                 algorithms: provider.signature_verification_algorithms,
             }))
-            .with_no_client_auth()
     } else {
         let mut roots = RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
@@ -46,9 +45,35 @@ pub(crate) fn client_config(config: &ClientConfig) -> Result<rustls::ClientConfi
                 ));
             }
         }
-        builder.with_root_certificates(roots).with_no_client_auth()
+        builder.with_root_certificates(roots)
     };
-    Ok(tls)
+    match &config.client_identity_pem {
+        None => Ok(builder.with_no_client_auth()),
+        Some((chain_pem, key_pem)) => {
+            let (chain, key) = client_identity(chain_pem, key_pem)?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|err| ConfigError(format!("unusable client certificate: {err}")))
+        }
+    }
+}
+
+/// Reads a client certificate chain and its key from PEM.
+fn client_identity(
+    chain_pem: &[u8],
+    key_pem: &[u8],
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), ConfigError> {
+    let chain = CertificateDer::pem_slice_iter(chain_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|err| ConfigError(format!("invalid client certificate PEM: {err}")))?;
+    if chain.is_empty() {
+        return Err(ConfigError(
+            "client certificate PEM holds no CERTIFICATE block".to_owned(),
+        ));
+    }
+    let key = PrivateKeyDer::from_pem_slice(key_pem)
+        .map_err(|err| ConfigError(format!("invalid client key PEM: {err}")))?;
+    Ok((chain, key))
 }
 
 /// The verifier of `danger_accept_invalid_certs`: any certificate is
@@ -97,6 +122,25 @@ impl ServerCertVerifier for AcceptAnyCertificate {
 mod tests {
     use super::*;
     use crate::client::ClientBuilder;
+
+    #[test]
+    fn a_client_certificate_must_be_readable() {
+        let certified = rcgen::generate_simple_self_signed(vec!["client".to_owned()]).unwrap();
+        let good = ClientBuilder::new()
+            .client_certificate_pem(certified.cert.pem(), certified.signing_key.serialize_pem())
+            .into_config();
+        assert!(client_config(&good).is_ok());
+        let no_cert = ClientBuilder::new()
+            .client_certificate_pem("nothing", certified.signing_key.serialize_pem())
+            .into_config();
+        let err = client_config(&no_cert).unwrap_err().to_string();
+        assert!(err.contains("no CERTIFICATE"), "{err}");
+        let no_key = ClientBuilder::new()
+            .client_certificate_pem(certified.cert.pem(), "nothing")
+            .into_config();
+        let err = client_config(&no_key).unwrap_err().to_string();
+        assert!(err.contains("client key"), "{err}");
+    }
 
     #[test]
     fn default_config_builds() {
