@@ -3,11 +3,14 @@
 #   - npm: engine.io and engine.io-client (exact versions in interop/package-lock.json)
 #     into interop/node_modules, with `npm ci` (no global install);
 #   - PyPI: python-engineio, uvicorn, aiohttp, requests, websocket-client
-#     (pinned in interop/requirements.txt) into the venv .test-deps/venv.
+#     (pinned in interop/requirements.txt) into the venv .test-deps/venv;
+#   - Debian's tinyproxy (apt-get), the HTTP proxy of tests/client_proxy.rs
+#     (each test starts its own on 127.0.0.1; the package's service is not used).
 #
 # Idempotent: each step records a hash of its lock file and is skipped when the
 # hash has not changed and the install is still there. Set FORCE=1 to redo all.
-# Needs node/npm and python3 (with the venv module) on PATH.
+# Needs node/npm and python3 (with the venv module) on PATH, and apt-get (with sudo
+# when not root) unless tinyproxy is already installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -43,6 +46,17 @@ else
     say "pip install -r interop/requirements.txt into .test-deps/venv"
     "$VENV/bin/python" -m pip install --disable-pip-version-check --quiet -r interop/requirements.txt
     echo "$py_hash" > "$PY_STAMP"
+fi
+
+# --- tinyproxy -----------------------------------------------------------------
+if command -v tinyproxy >/dev/null || [[ -x /usr/sbin/tinyproxy ]]; then
+    say "tinyproxy present"
+else
+    command -v apt-get >/dev/null || { say "apt-get is needed to install tinyproxy"; exit 1; }
+    SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+    say "apt-get install tinyproxy"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq tinyproxy >/dev/null
 fi
 
 say "done"

@@ -252,6 +252,55 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends every request through the HTTP proxy at `url`, whatever the
+    /// server's scheme and whatever the proxy environment variables say.
+    ///
+    /// `url` is `http://host:port` or `https://host:port` (TLS to the proxy
+    /// itself, with the `tls` feature; its certificate is checked like the
+    /// server's); credentials in it (`http://user:password@host:port`,
+    /// percent-encoded) are sent as `Proxy-Authorization: Basic`. Polling
+    /// requests to `http://` servers are forwarded by the proxy; those to
+    /// `https://` servers, and every WebSocket, go through a `CONNECT`
+    /// tunnel (the proxy must allow `CONNECT` to the server's port).
+    ///
+    /// Precedence: this option, or [`no_proxy`](Self::no_proxy), replaces
+    /// the environment (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`,
+    /// `NO_PROXY`, which apply by default, as in reqwest); the last of the
+    /// two called wins. An invalid URL makes [`build`](Self::build) fail.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::client::ClientBuilder;
+    /// let client = ClientBuilder::new()
+    ///     .proxy("http://user:secret@proxy.internal:3128")
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(client);
+    /// assert!(ClientBuilder::new().proxy("proxy:3128").build().is_err());
+    /// ```
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.config.proxy = super::proxy::ProxySetting::Url(url.into());
+        self
+    }
+
+    /// Connects directly, ignoring the proxy environment variables
+    /// (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY` and their
+    /// lower-case forms), which apply by default. Replaces an earlier
+    /// [`proxy`](Self::proxy).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::client::ClientBuilder;
+    /// let client = ClientBuilder::new().no_proxy().build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn no_proxy(mut self) -> Self {
+        self.config.proxy = super::proxy::ProxySetting::Disabled;
+        self
+    }
+
     /// Trusts the certificates of a PEM file (one or more `CERTIFICATE`
     /// blocks) as roots, in addition to the built-in Mozilla roots. For
     /// servers with a private or self-signed certificate.
@@ -321,8 +370,9 @@ impl ClientBuilder {
     ///
     /// # Errors
     ///
-    /// [`ConfigError`] for an invalid header, an empty transport list, or a
-    /// root certificate PEM that holds no certificate.
+    /// [`ConfigError`] for an invalid header, an empty transport list, a
+    /// root certificate PEM that holds no certificate, or an invalid
+    /// [`proxy`](Self::proxy) URL.
     ///
     /// # Examples
     ///

@@ -24,6 +24,7 @@ pub use engineio_proto::client::Reconnection;
 /// | `add_root_certificate_pem` (feature `tls`) | the Mozilla roots only |
 /// | `danger_accept_invalid_certs` (feature `tls`) | off: certificates are verified |
 /// | `client_certificate_pem` (feature `tls`) | none: no client certificate (mutual TLS off) |
+/// | [`proxy`](super::ClientBuilder::proxy) / [`no_proxy`](super::ClientBuilder::no_proxy) | the environment: `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY` (and lower case), read by `build()` |
 ///
 /// # Examples
 ///
@@ -45,6 +46,7 @@ pub struct ClientConfig {
     pub(crate) max_queue: usize,
     pub(crate) timestamp_requests: bool,
     pub(crate) reconnection: Option<Reconnection>,
+    pub(crate) proxy: super::proxy::ProxySetting,
     #[cfg(feature = "tls")]
     pub(crate) root_certificates_pem: Vec<Vec<u8>>,
     #[cfg(feature = "tls")]
@@ -65,6 +67,7 @@ impl Default for ClientConfig {
             max_queue: 1024,
             timestamp_requests: true,
             reconnection: None,
+            proxy: super::proxy::ProxySetting::Environment,
             #[cfg(feature = "tls")]
             root_certificates_pem: Vec::new(),
             #[cfg(feature = "tls")]

@@ -1,5 +1,6 @@
 //! The network side shared by every session of a client: the HTTP client
-//! (reqwest, with a cookie jar), the extra headers and the TLS settings.
+//! (reqwest, with a cookie jar), the extra headers, the TLS settings and
+//! the proxy rules.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,6 +12,7 @@ use url::Url;
 
 use super::config::ClientConfig;
 use super::error::{ConfigError, ConnectionError, from_source};
+use super::proxy::{self, Proxies};
 
 /// What every request of a client needs. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -23,6 +25,8 @@ pub(crate) struct Net {
     pub(crate) timeout: Duration,
     #[cfg(feature = "tls")]
     pub(crate) tls: Arc<rustls::ClientConfig>,
+    /// Which proxy each request goes through (both transports).
+    pub(crate) proxies: Arc<Proxies>,
 }
 
 impl Net {
@@ -39,12 +43,13 @@ impl Net {
                 .map_err(|_| ConfigError(format!("invalid value for header {name}")))?;
             headers.append(name, value);
         }
+        let proxies = Arc::new(Proxies::new(&config.proxy)?);
         let jar = Arc::new(Jar::default());
         let builder = reqwest::Client::builder()
             .default_headers(headers.clone())
             .cookie_provider(Arc::clone(&jar))
-            .connect_timeout(config.request_timeout)
-            .no_proxy();
+            .connect_timeout(config.request_timeout);
+        let builder = proxies.apply(builder);
         #[cfg(feature = "tls")]
         let tls = Arc::new(super::tls::client_config(config)?);
         #[cfg(feature = "tls")]
@@ -59,24 +64,40 @@ impl Net {
             timeout: config.request_timeout,
             #[cfg(feature = "tls")]
             tls,
+            proxies,
         })
     }
 
     /// A GET; a non-2xx answer is [`ConnectionError::Rejected`].
     pub(crate) async fn get(&self, url: Url, timeout: Duration) -> Result<Bytes, ConnectionError> {
-        let request = self.http.get(url).timeout(timeout);
-        read(request.send().await, timeout).await
+        let forwarded = self.forwarded(&url);
+        let request = forwarded(self.http.get(url).timeout(timeout));
+        read(request.send().await, timeout, &self.proxies).await
     }
 
     /// A POST of a text payload; a non-2xx answer is [`ConnectionError::Rejected`].
     pub(crate) async fn post(&self, url: Url, payload: String) -> Result<(), ConnectionError> {
-        let request = self
-            .http
-            .post(url)
+        let forwarded = self.forwarded(&url);
+        let request = forwarded(self.http.post(url))
             .timeout(self.timeout)
             .header(CONTENT_TYPE, "text/plain;charset=UTF-8")
             .body(payload);
-        read(request.send().await, self.timeout).await.map(drop)
+        read(request.send().await, self.timeout, &self.proxies)
+            .await
+            .map(drop)
+    }
+
+    /// What a request to `url` needs when a proxy forwards it (a plain
+    /// `http://` server, no tunnel): `Connection: close`, as some proxies
+    /// (tinyproxy) close the connection after each forwarded request
+    /// without saying so, and a request sent on it again would fail. The
+    /// connection to the proxy is not reused; tunnels are.
+    fn forwarded(&self, url: &Url) -> fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        if url.scheme() == "http" && self.proxies.for_url(url).is_some() {
+            |request| request.header(http::header::CONNECTION, "close")
+        } else {
+            |request| request
+        }
     }
 
     /// The `Cookie` header value the jar holds for `url`.
@@ -95,13 +116,20 @@ impl Net {
 async fn read(
     response: Result<reqwest::Response, reqwest::Error>,
     timeout: Duration,
+    proxies: &Proxies,
 ) -> Result<Bytes, ConnectionError> {
-    let response = response.map_err(|err| map_err(err, timeout))?;
+    let response = response.map_err(|err| map_err(err, timeout, proxies))?;
     let status = response.status();
+    // 407 comes from a proxy, never from the server.
+    if status == reqwest::StatusCode::PROXY_AUTHENTICATION_REQUIRED
+        && let Some(via) = proxies.for_url(response.url())
+    {
+        return Err(proxy::refused(via, response.url(), status.as_u16()));
+    }
     let body = response
         .bytes()
         .await
-        .map_err(|err| map_err(err, timeout))?;
+        .map_err(|err| map_err(err, timeout, proxies))?;
     if status.is_success() {
         Ok(body)
     } else {
@@ -112,10 +140,18 @@ async fn read(
     }
 }
 
-fn map_err(err: reqwest::Error, timeout: Duration) -> ConnectionError {
+/// A failed request; a connection failure through a proxy names the proxy.
+fn map_err(err: reqwest::Error, timeout: Duration, proxies: &Proxies) -> ConnectionError {
     if err.is_timeout() {
-        ConnectionError::Timeout(timeout)
+        return ConnectionError::Timeout(timeout);
+    }
+    let via = if err.is_connect() {
+        err.url().and_then(|url| proxies.for_url(url))
     } else {
-        from_source(err)
+        None
+    };
+    match via {
+        Some(via) => proxy::through(via, err),
+        None => from_source(err),
     }
 }

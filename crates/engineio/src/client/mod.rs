@@ -64,6 +64,7 @@ mod event;
 mod handlers;
 mod http;
 mod link;
+mod proxy;
 mod session;
 mod shared;
 #[cfg(feature = "tls")]
