@@ -4,7 +4,7 @@
 # Installs (each step is skipped when already present):
 #   - rustfmt and clippy through rustup, if missing;
 #   - the interop peers, by scripts/install-test-deps.sh: npm packages in interop/node_modules,
-#     PyPI packages in .test-deps/venv (see that script for the list);
+#     PyPI packages in .test-deps/venv, Debian's tinyproxy for the proxy tests (see that script);
 #   - the browser test's peers, by scripts/install-browser-deps.sh: Debian's chromium (apt-get),
 #     playwright-core in browser/node_modules, engine.io-client's browser bundle for the demo;
 # Then: cargo fmt --check, cargo clippy -D warnings, a build check of the fuzz targets,
