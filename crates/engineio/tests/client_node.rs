@@ -267,6 +267,34 @@ async fn headers_and_cookies_go_on_every_request() {
 }
 
 #[tokio::test]
+async fn websocket_only_headers_and_subprotocols_go_on_the_websocket_open() {
+    let Some(server) = Peer::node(SERVER, &[]) else {
+        return;
+    };
+    let client = Client::builder()
+        .websocket_header("X-Ws-Only", "1")
+        .websocket_protocols(["chat.v2", "chat"])
+        .build()
+        .unwrap();
+    client.connect(&server.http_url()).await.unwrap();
+    wait_upgrade(&client).await;
+    let answer = ask(&client, "cmd:headers").await;
+    let headers: serde_json::Value =
+        serde_json::from_str(answer.strip_prefix("headers:").unwrap()).unwrap();
+    assert_eq!(headers["websocket"]["x-ws-only"], "1", "{headers}");
+    assert_eq!(
+        headers["websocket"]["sec-websocket-protocol"], "chat.v2, chat",
+        "{headers}"
+    );
+    assert_eq!(
+        headers["polling"]["x-ws-only"],
+        serde_json::Value::Null,
+        "{headers}"
+    );
+    within(client.disconnect()).await;
+}
+
+#[tokio::test]
 async fn query_and_path_are_sent() {
     let Some(server) = Peer::node(SERVER, &["--path", "/app/eio"]) else {
         return;

@@ -240,3 +240,17 @@ async fn disconnect_during_the_handshake_cancels_connect() {
     assert_eq!(client.state(), engineio::client::State::Disconnected);
     drop(listener);
 }
+
+#[tokio::test]
+async fn our_server_picks_the_first_websocket_subprotocol() {
+    let server = TestServer::start(None).await;
+    let client = Client::builder()
+        .transports([Transport::WebSocket])
+        .websocket_protocols(["chat.v2", "chat"])
+        .build()
+        .unwrap();
+    // tungstenite fails the handshake unless the server picks one.
+    client.connect(&server.url).await.unwrap();
+    assert_eq!(ask(&client, "cmd:transport").await, "transport:websocket");
+    within(client.disconnect()).await;
+}

@@ -125,6 +125,41 @@ impl ClientBuilder {
         self
     }
 
+    /// Adds a header sent on the WebSocket open request only (not on
+    /// polling requests): python-engineio's `websocket_extra_options`
+    /// headers. Invalid names or values make [`build`](Self::build) fail.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::client::ClientBuilder;
+    /// let builder = ClientBuilder::new().websocket_header("X-Gateway", "edge-1");
+    /// # drop(builder);
+    /// ```
+    pub fn websocket_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.config.ws_headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Asks for WebSocket subprotocols (`Sec-WebSocket-Protocol`), in order
+    /// of preference. The server must pick one of them (the Node server and
+    /// ours pick the first), else the WebSocket fails to open.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::client::ClientBuilder;
+    /// let builder = ClientBuilder::new().websocket_protocols(["v2.chat", "chat"]);
+    /// # drop(builder);
+    /// ```
+    pub fn websocket_protocols(
+        mut self,
+        protocols: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.config.ws_protocols = protocols.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// The transports the client may use, in any order:
     ///
     /// - polling and websocket (the default): a polling handshake, then an

@@ -14,6 +14,8 @@ pub use engineio_proto::client::Reconnection;
 /// | option | default |
 /// |---|---|
 /// | [`header`](super::ClientBuilder::header) | none; sent on every request and on the WebSocket open |
+/// | [`websocket_header`](super::ClientBuilder::websocket_header) | none; sent on the WebSocket open only |
+/// | [`websocket_protocols`](super::ClientBuilder::websocket_protocols) | none (no `Sec-WebSocket-Protocol`) |
 /// | [`transports`](super::ClientBuilder::transports) | polling, then upgrade to websocket |
 /// | [`path`](super::ClientBuilder::path) | `engine.io` (appended to the URL's path, see [the module docs](crate::client)) |
 /// | [`query`](super::ClientBuilder::query) | none |
@@ -39,6 +41,8 @@ pub use engineio_proto::client::Reconnection;
 #[non_exhaustive]
 pub struct ClientConfig {
     pub(crate) headers: Vec<(String, String)>,
+    pub(crate) ws_headers: Vec<(String, String)>,
+    pub(crate) ws_protocols: Vec<String>,
     pub(crate) transports: Vec<Transport>,
     pub(crate) path: String,
     pub(crate) query: Vec<(String, String)>,
@@ -60,6 +64,8 @@ impl Default for ClientConfig {
     fn default() -> Self {
         Self {
             headers: Vec::new(),
+            ws_headers: Vec::new(),
+            ws_protocols: Vec::new(),
             transports: vec![Transport::Polling, Transport::WebSocket],
             path: "engine.io".to_owned(),
             query: Vec::new(),

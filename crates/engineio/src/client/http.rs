@@ -21,6 +21,8 @@ pub(crate) struct Net {
     jar: Arc<Jar>,
     /// The extra headers, also sent on the WebSocket open.
     pub(crate) headers: HeaderMap,
+    /// The headers sent on the WebSocket open only (with the subprotocols).
+    pub(crate) ws_headers: HeaderMap,
     /// The request timeout of the configuration.
     pub(crate) timeout: Duration,
     #[cfg(feature = "tls")]
@@ -29,19 +31,33 @@ pub(crate) struct Net {
     pub(crate) proxies: Arc<Proxies>,
 }
 
+/// Validates header names and values.
+fn header_map(pairs: &[(String, String)]) -> Result<HeaderMap, ConfigError> {
+    let mut headers = HeaderMap::new();
+    for (name, value) in pairs {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| ConfigError(format!("invalid header name {name:?}")))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| ConfigError(format!("invalid value for header {name}")))?;
+        headers.append(name, value);
+    }
+    Ok(headers)
+}
+
 impl Net {
     /// Validates the configuration and builds the HTTP client.
     pub(crate) fn new(config: &ClientConfig) -> Result<Self, ConfigError> {
         if config.transports.is_empty() {
             return Err(ConfigError("no transport enabled".to_owned()));
         }
-        let mut headers = HeaderMap::new();
-        for (name, value) in &config.headers {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| ConfigError(format!("invalid header name {name:?}")))?;
-            let value = HeaderValue::from_str(value)
-                .map_err(|_| ConfigError(format!("invalid value for header {name}")))?;
-            headers.append(name, value);
+        let headers = header_map(&config.headers)?;
+        let mut ws_headers = header_map(&config.ws_headers)?;
+        if !config.ws_protocols.is_empty() {
+            let protocols = config.ws_protocols.join(", ");
+            let value = HeaderValue::from_str(&protocols).map_err(|_| {
+                ConfigError(format!("invalid WebSocket subprotocols {protocols:?}"))
+            })?;
+            ws_headers.insert(http::header::SEC_WEBSOCKET_PROTOCOL, value);
         }
         let proxies = Arc::new(Proxies::new(&config.proxy)?);
         let jar = Arc::new(Jar::default());
@@ -61,6 +77,7 @@ impl Net {
             http,
             jar,
             headers,
+            ws_headers,
             timeout: config.request_timeout,
             #[cfg(feature = "tls")]
             tls,

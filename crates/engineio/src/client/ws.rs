@@ -28,7 +28,7 @@ pub(crate) async fn open(
         .into_client_request()
         .map_err(|err| ConnectionError::InvalidUrl(describe(&err)))?;
     let headers = request.headers_mut();
-    for (name, value) in &net.headers {
+    for (name, value) in net.headers.iter().chain(&net.ws_headers) {
         if name != COOKIE {
             headers.append(name, value.clone());
         }
@@ -37,6 +37,7 @@ pub(crate) async fn open(
         .headers
         .get_all(COOKIE)
         .iter()
+        .chain(net.ws_headers.get_all(COOKIE))
         .filter_map(|v| v.to_str().ok().map(str::to_owned))
         .collect();
     if let Some(jar) = net

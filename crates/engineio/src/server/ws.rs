@@ -63,18 +63,28 @@ fn cannot_upgrade() -> EngineResponse {
     )
 }
 
-/// The 101 answer.
-fn switching_protocols(key: &HeaderValue) -> EngineResponse {
-    Response::builder()
+/// The 101 answer. Of the subprotocols the client asks for
+/// (`Sec-WebSocket-Protocol`), the first is chosen, as the Node server's
+/// `ws` does by default: Engine.IO does not use them, but a client that asks
+/// for one fails the handshake unless one is chosen.
+fn switching_protocols(key: &HeaderValue, headers: &HeaderMap) -> EngineResponse {
+    let mut response = Response::builder()
         .status(StatusCode::SWITCHING_PROTOCOLS)
         .header(header::UPGRADE, "websocket")
         .header(header::CONNECTION, "Upgrade")
         .header(
             header::SEC_WEBSOCKET_ACCEPT,
             derive_accept_key(key.as_bytes()),
-        )
-        .body(Full::default())
-        .unwrap_or_default()
+        );
+    let protocol = headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').map(str::trim).find(|p| !p.is_empty()))
+        .and_then(|p| HeaderValue::from_str(p).ok());
+    if let Some(protocol) = protocol {
+        response = response.header(header::SEC_WEBSOCKET_PROTOCOL, protocol);
+    }
+    response.body(Full::default()).unwrap_or_default()
 }
 
 fn ws_config(server: &Server) -> WebSocketConfig {
@@ -134,7 +144,7 @@ pub(crate) async fn handshake(server: &Server, req: &mut Parts) -> EngineRespons
         }
         run(&server, &handle, id, ws, base64).await;
     });
-    switching_protocols(&key)
+    switching_protocols(&key, &req.headers)
 }
 
 /// A WebSocket that upgrades a polling session. A WebSocket the session
@@ -156,7 +166,7 @@ pub(crate) fn upgrade(server: &Server, sid: Sid, req: &mut Parts) -> EngineRespo
         Err(err) => {
             tracing::debug!(%sid, %err, "closing an extra WebSocket");
             spawn_close(server, on_upgrade);
-            return switching_protocols(&key);
+            return switching_protocols(&key, &req.headers);
         }
     };
     let base64 = wants_base64(req.uri.query().unwrap_or(""));
@@ -169,7 +179,7 @@ pub(crate) fn upgrade(server: &Server, sid: Sid, req: &mut Parts) -> EngineRespo
             }
         }
     });
-    switching_protocols(&key)
+    switching_protocols(&key, &req.headers)
 }
 
 /// A WebSocket request the server accepts only to close it at once.
@@ -182,7 +192,7 @@ pub(crate) fn accept_and_close(server: &Server, req: &mut Parts) -> EngineRespon
         return cannot_upgrade();
     };
     spawn_close(server, on_upgrade);
-    switching_protocols(&key)
+    switching_protocols(&key, &req.headers)
 }
 
 /// Completes the WebSocket handshake, then sends a close frame.
