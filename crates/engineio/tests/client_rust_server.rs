@@ -254,3 +254,34 @@ async fn our_server_picks_the_first_websocket_subprotocol() {
     assert_eq!(ask(&client, "cmd:transport").await, "transport:websocket");
     within(client.disconnect()).await;
 }
+
+#[tokio::test]
+async fn undelivered_messages_pause_reading_and_none_is_lost() {
+    let mut server = TestServer::start(None).await;
+    let client = Client::builder()
+        .transports([Transport::WebSocket])
+        .max_events(2)
+        .build()
+        .unwrap();
+    client.connect(&server.url).await.unwrap();
+    for i in 0..20 {
+        client.send(format!("m{i}")).unwrap();
+    }
+    // Nobody takes the echoes: after two, the client stops reading, so it
+    // does not see (nor answer) the server's pings either, and the server
+    // (300 ms interval, 200 ms timeout) gives the session up.
+    assert_eq!(server.next_close().await, "ping timeout");
+    // Every echo read before is still delivered, in order, then the end.
+    assert_eq!(next_event(&client).await, Event::Connect);
+    let mut texts = Vec::new();
+    loop {
+        match next_event(&client).await {
+            Event::Message(Message::Text(text)) => texts.push(text),
+            Event::Disconnect(_) => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let expected: Vec<String> = (0..texts.len()).map(|i| format!("m{i}")).collect();
+    assert_eq!(texts, expected);
+    assert!(texts.len() >= 2, "{texts:?}");
+}

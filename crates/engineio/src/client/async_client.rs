@@ -272,15 +272,21 @@ impl Client {
         let shared = self.shared();
         let mut queue = shared.queue_rx.lock().await;
         let mut sessions = shared.sessions.subscribe();
+        let taken = |event: Event| {
+            if matches!(event, Event::Message(_)) {
+                shared.delivered();
+            }
+            event
+        };
         loop {
             if let Ok(event) = queue.try_recv() {
-                return Some(event);
+                return Some(taken(event));
             }
             if *sessions.borrow_and_update() == 0 {
                 return None;
             }
             tokio::select! {
-                event = queue.recv() => return event,
+                event = queue.recv() => return event.map(taken),
                 changed = sessions.changed() => {
                     if changed.is_err() {
                         return None;

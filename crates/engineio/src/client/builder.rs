@@ -236,6 +236,31 @@ impl ClientBuilder {
         self
     }
 
+    /// The most messages received from the server and not yet delivered
+    /// (default 1024): waiting for their handler, or for
+    /// [`recv`](super::Client::recv) to take them.
+    ///
+    /// Past it, the client stops reading from the server until a message is
+    /// delivered: no new poll, no WebSocket read (TCP backpressure). Memory
+    /// stays bounded and nothing is dropped; but the server's pings are not
+    /// read either, so a backlog that lasts longer than the server's ping
+    /// interval plus ping timeout ends the session on the server's side
+    /// ("ping timeout"), which the client reports once it reads again.
+    /// Events other than messages (connect, upgrade, disconnect, ...) are
+    /// few and are not counted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::client::ClientBuilder;
+    /// let builder = ClientBuilder::new().max_events(64);
+    /// # drop(builder);
+    /// ```
+    pub fn max_events(mut self, messages: usize) -> Self {
+        self.config.max_events = messages.max(1);
+        self
+    }
+
     /// The most messages sent but not yet written to the transport (default
     /// 1024). Past it, [`Client::send`](super::Client::send) fails with
     /// [`SendError::QueueFull`](super::SendError::QueueFull) instead of

@@ -21,6 +21,7 @@ pub use engineio_proto::client::Reconnection;
 /// | [`query`](super::ClientBuilder::query) | none |
 /// | [`request_timeout`](super::ClientBuilder::request_timeout) | 5 s |
 /// | [`max_queue`](super::ClientBuilder::max_queue) | 1024 messages not yet written |
+/// | [`max_events`](super::ClientBuilder::max_events) | 1024 messages received and not yet delivered |
 /// | [`timestamp_requests`](super::ClientBuilder::timestamp_requests) | on |
 /// | [`reconnection`](super::ClientBuilder::reconnection) | off |
 /// | `add_root_certificate_pem` (feature `tls`) | the Mozilla roots only |
@@ -48,6 +49,7 @@ pub struct ClientConfig {
     pub(crate) query: Vec<(String, String)>,
     pub(crate) request_timeout: Duration,
     pub(crate) max_queue: usize,
+    pub(crate) max_events: usize,
     pub(crate) timestamp_requests: bool,
     pub(crate) reconnection: Option<Reconnection>,
     pub(crate) proxy: super::proxy::ProxySetting,
@@ -71,6 +73,7 @@ impl Default for ClientConfig {
             query: Vec::new(),
             request_timeout: Duration::from_secs(5),
             max_queue: 1024,
+            max_events: 1024,
             timestamp_requests: true,
             reconnection: None,
             proxy: super::proxy::ProxySetting::Environment,

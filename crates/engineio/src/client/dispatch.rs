@@ -48,6 +48,7 @@ async fn deliver(shared: &Shared, event: Event) {
             if let Some(h) = &handlers.message {
                 h.call(message, "message").await;
             }
+            shared.delivered();
         }
         Event::Disconnect(reason) if handlers.disconnect.is_some() => {
             if let Some(h) = &handlers.disconnect {
@@ -55,7 +56,14 @@ async fn deliver(shared: &Shared, event: Event) {
             }
         }
         other => match &handlers.event {
-            Some(h) => h.call(other, "event").await,
+            Some(h) => {
+                let message = matches!(other, Event::Message(_));
+                h.call(other, "event").await;
+                if message {
+                    shared.delivered();
+                }
+            }
+            // A message stays in the backlog until `recv()` takes it.
             None => shared.enqueue(other),
         },
     }

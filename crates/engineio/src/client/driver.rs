@@ -180,10 +180,14 @@ pub(crate) async fn drive(
         let deadline = link.core().next_deadline();
         let handshaking = !driver.is_open;
         let listening = !driver.commands_done;
+        // With too many messages undelivered, reading stops (the GET is not
+        // polled, WebSockets are not read) until one is delivered.
+        let reading = !shared.is_backlogged();
         let step = tokio::select! {
             biased;
-            result = maybe(&mut driver.get) => Step::Get(result),
-            frame = next_frame(&mut driver.sockets) => Step::Frame(frame.0, frame.1),
+            result = maybe(&mut driver.get), if reading => Step::Get(result),
+            frame = next_frame(&mut driver.sockets), if reading => Step::Frame(frame.0, frame.1),
+            () = shared.room.notified(), if !reading => Step::Changed,
             result = maybe(&mut driver.post) => Step::Post(result),
             (id, result) = maybe_opening(&mut driver.opening) => Step::Opened(id, result),
             command = commands.recv(), if listening => Step::Command(command),
@@ -248,17 +252,18 @@ impl Driver {
                     }
                     if self.attempts > 0 {
                         let attempts = self.attempts;
-                        let _ = self.events.send(Event::Reconnected { attempts });
+                        self.shared
+                            .emit(&self.events, Event::Reconnected { attempts });
                     }
-                    let _ = self.events.send(Event::Connect);
+                    self.shared.emit(&self.events, Event::Connect);
                 }
                 CoreEvent::Message(message) => {
-                    let _ = self.events.send(Event::Message(message));
+                    self.shared.emit(&self.events, Event::Message(message));
                 }
                 CoreEvent::Upgraded(transport) => {
                     self.shared.set_transport(transport);
                     tracing::debug!("engine.io session upgraded to {transport}");
-                    let _ = self.events.send(Event::Upgrade(transport));
+                    self.shared.emit(&self.events, Event::Upgrade(transport));
                 }
                 CoreEvent::UpgradeFailed(why) => {
                     let why = match self.last_error.take() {
@@ -268,7 +273,7 @@ impl Driver {
                     tracing::warn!(
                         "engine.io upgrade to WebSocket failed, staying on polling: {why}"
                     );
-                    let _ = self.events.send(Event::UpgradeError(why));
+                    self.shared.emit(&self.events, Event::UpgradeError(why));
                 }
                 CoreEvent::Closed(reason) => {
                     // Flush what the close asked for (the close packet).

@@ -80,7 +80,7 @@ async fn run(
                     .is_some_and(|_| reason.is_recoverable());
                 if !retry {
                     finish(&shared);
-                    let _ = events.send(Event::Disconnect(reason));
+                    shared.emit(&events, Event::Disconnect(reason));
                     break;
                 }
                 shared.status.send_modify(|s| {
@@ -88,7 +88,7 @@ async fn run(
                     s.handshake = None;
                     s.transport = None;
                 });
-                let _ = events.send(Event::Disconnect(reason));
+                shared.emit(&events, Event::Disconnect(reason));
                 last_reason = reason;
                 attempts = 0;
             }
@@ -99,16 +99,22 @@ async fn run(
             .reconnection
             .and_then(|policy| policy.next_attempt(last_reason, attempts, backoff::random_unit()));
         let Some(delay) = next else {
-            let _ = events.send(Event::ReconnectFailed {
-                attempts: attempts - 1,
-            });
+            shared.emit(
+                &events,
+                Event::ReconnectFailed {
+                    attempts: attempts - 1,
+                },
+            );
             finish(&shared);
             break;
         };
-        let _ = events.send(Event::Reconnecting {
-            attempt: attempts,
-            delay,
-        });
+        shared.emit(
+            &events,
+            Event::Reconnecting {
+                attempt: attempts,
+                delay,
+            },
+        );
         tokio::select! {
             () = until_close(&mut commands) => {
                 finish(&shared);

@@ -2,11 +2,12 @@
 //! dispatcher share: the options, the network, the handlers, the observable
 //! status, the `recv()` queue and the current connection.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use engineio_proto::client::ConnectionConfig;
 use engineio_proto::{DisconnectReason, Handshake, Transport};
-use tokio::sync::{Mutex, mpsc, watch};
+use tokio::sync::{Mutex, Notify, mpsc, watch};
 
 use super::config::ClientConfig;
 use super::event::{Event, State};
@@ -48,6 +49,11 @@ pub(crate) struct Shared {
     pub(crate) sessions: watch::Sender<usize>,
     queue_tx: mpsc::UnboundedSender<Event>,
     pub(crate) queue_rx: Mutex<mpsc::UnboundedReceiver<Event>>,
+    /// Messages read from the server and not yet delivered (their handler
+    /// has not finished, or `recv()` has not taken them).
+    backlog: AtomicUsize,
+    /// Told when the backlog shrinks.
+    pub(crate) room: Notify,
     /// The current connection, while one runs.
     link: std::sync::Mutex<Option<Arc<Link>>>,
 }
@@ -68,6 +74,8 @@ impl Shared {
             sessions: watch::Sender::new(0),
             queue_tx,
             queue_rx: Mutex::new(queue_rx),
+            backlog: AtomicUsize::new(0),
+            room: Notify::new(),
             link: std::sync::Mutex::new(None),
         }
     }
@@ -118,6 +126,32 @@ impl Shared {
     pub(crate) fn enqueue(&self, event: Event) {
         // The receiver lives as long as `self`.
         let _ = self.queue_tx.send(event);
+    }
+
+    /// Hands an event to the dispatcher; a message counts in the backlog
+    /// until it is delivered.
+    pub(crate) fn emit(&self, events: &mpsc::UnboundedSender<Event>, event: Event) {
+        let message = matches!(event, Event::Message(_));
+        if message {
+            self.backlog.fetch_add(1, Ordering::AcqRel);
+        }
+        if events.send(event).is_err() && message {
+            self.delivered();
+        }
+    }
+
+    /// A message was delivered: its handler finished, or `recv()` took it.
+    pub(crate) fn delivered(&self) {
+        let _ = self
+            .backlog
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+        self.room.notify_one();
+    }
+
+    /// Whether `max_events` messages wait for delivery: the driver stops
+    /// reading from the server until one is delivered.
+    pub(crate) fn is_backlogged(&self) -> bool {
+        self.backlog.load(Ordering::Acquire) >= self.config.max_events
     }
 
     pub(crate) fn set_state(&self, state: State) {
