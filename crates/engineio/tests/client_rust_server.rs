@@ -274,7 +274,10 @@ async fn undelivered_messages_pause_reading_and_none_is_lost() {
     // WebSocket ("transport close"), whichever fires first. Reading on,
     // neither would happen.
     let close = server.next_close().await;
-    assert!(["ping timeout", "transport close"].contains(&close.as_str()), "{close}");
+    assert!(
+        ["ping timeout", "transport close"].contains(&close.as_str()),
+        "{close}"
+    );
     // Every echo read before is still delivered, in order, then the end.
     assert_eq!(next_event(&client).await, Event::Connect);
     let mut texts = Vec::new();
@@ -288,4 +291,31 @@ async fn undelivered_messages_pause_reading_and_none_is_lost() {
     let expected: Vec<String> = (0..texts.len()).map(|i| format!("m{i}")).collect();
     assert_eq!(texts, expected);
     assert!(texts.len() >= 2, "{texts:?}");
+}
+
+#[tokio::test]
+async fn a_connect_handler_can_refuse_the_session() {
+    let mut server = TestServer::start(None).await;
+    for transports in transport_sets() {
+        let client = Client::builder()
+            .transports(transports.iter().copied())
+            .build()
+            .unwrap();
+        client.on_connect(|| -> Result<(), String> { Err("not this server".into()) });
+        client.connect(&server.url).await.unwrap();
+        // The messages of a refused session are not delivered (an upgrade
+        // racing the close may still be reported).
+        let _ = client.send("never echoed to the application");
+        let events: Vec<Event> = drain(&client)
+            .await
+            .into_iter()
+            .filter(|e| !matches!(e, Event::Upgrade(_) | Event::UpgradeError(_)))
+            .collect();
+        assert_eq!(
+            events,
+            [Event::Disconnect(DisconnectReason::ClientDisconnect)],
+            "{transports:?}"
+        );
+        assert_eq!(server.next_close().await, "client disconnect");
+    }
 }

@@ -11,7 +11,7 @@ use super::dispatch::in_dispatcher;
 use super::endpoint::Endpoint;
 use super::error::{Cause, ConfigError, ConnectionError, SendError};
 use super::event::{DisconnectReason, Event, State};
-use super::handlers::Handler;
+use super::handlers::{ConnectOutcome, Handler};
 use super::http::Net;
 use super::session::{self, ConnectGuard};
 use super::shared::{Command, Shared};
@@ -358,6 +358,11 @@ impl Client {
     /// Calls `handler` when a session opens (after the handshake, and after
     /// each successful reconnection). Replaces a previous connect handler.
     ///
+    /// The handler may refuse the session by returning `Err` (see
+    /// [`ConnectOutcome`]): the client then disconnects ("client
+    /// disconnect"), and the messages that arrived before the close are not
+    /// delivered.
+    ///
     /// Handlers run one at a time on the session's dispatcher task, in the
     /// order of the events; register them before `connect()`.
     ///
@@ -366,10 +371,17 @@ impl Client {
     /// ```
     /// # let client = engineio::client::Client::builder().build().unwrap();
     /// client.on_connect(|| println!("connected"));
+    /// let expected = "v2";
+    /// let check = client.clone();
+    /// client.on_connect(move || match check.handshake() {
+    ///     Some(h) if h.upgrades.is_empty() => Err(format!("expected a server offering {expected}")),
+    ///     _ => Ok(()),
+    /// });
     /// ```
-    pub fn on_connect(&self, handler: impl Fn() + Send + Sync + 'static) {
-        self.shared()
-            .set_handlers(|h| h.connect = Some(Handler::sync(move |()| handler())));
+    pub fn on_connect<R: ConnectOutcome>(&self, handler: impl Fn() -> R + Send + Sync + 'static) {
+        self.shared().set_handlers(|h| {
+            h.connect = Some(Handler::sync(move |()| handler().into_result()));
+        });
     }
 
     /// Like [`on_connect`](Self::on_connect), with a handler returning a
@@ -381,13 +393,19 @@ impl Client {
     /// # let client = engineio::client::Client::builder().build().unwrap();
     /// client.on_connect_async(|| async { println!("connected") });
     /// ```
-    pub fn on_connect_async<F, Fut>(&self, handler: F)
+    pub fn on_connect_async<F, Fut, R>(&self, handler: F)
     where
         F: Fn() -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
+        Fut: Future<Output = R> + Send + 'static,
+        R: ConnectOutcome,
     {
-        self.shared()
-            .set_handlers(|h| h.connect = Some(Handler::async_fn(move |()| handler())));
+        let handler = Arc::new(handler);
+        self.shared().set_handlers(|h| {
+            h.connect = Some(Handler::async_fn(move |()| {
+                let future = handler();
+                async move { future.await.into_result() }
+            }));
+        });
     }
 
     /// Calls `handler` with every message, in the order the server sent

@@ -344,7 +344,10 @@ impl Client {
     /// # let client = engineio::client::blocking::Client::builder().build_blocking().unwrap();
     /// client.on_connect(|| println!("connected"));
     /// ```
-    pub fn on_connect(&self, handler: impl Fn() + Send + Sync + 'static) {
+    pub fn on_connect<R: super::ConnectOutcome>(
+        &self,
+        handler: impl Fn() -> R + Send + Sync + 'static,
+    ) {
         self.inner.on_connect(handler);
     }
 

@@ -9,8 +9,9 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use super::event::DisconnectReason;
 use super::event::Event;
-use super::shared::Shared;
+use super::shared::{Command, Shared};
 
 tokio::task_local! {
     /// Set while a dispatcher runs, so that `disconnect()` and `wait()`
@@ -27,21 +28,50 @@ pub(crate) fn in_dispatcher() -> bool {
 pub(crate) async fn run(shared: Arc<Shared>, mut events: UnboundedReceiver<Event>) {
     IN_DISPATCHER
         .scope((), async move {
+            // Set when the connect handler refused the session: its
+            // messages are not delivered, until the next session.
+            let mut refused = false;
             while let Some(event) = events.recv().await {
-                deliver(&shared, event).await;
+                match &event {
+                    Event::Connect => refused = false,
+                    Event::Message(_) if refused => {
+                        tracing::debug!("message of a refused session not delivered");
+                        shared.delivered();
+                        continue;
+                    }
+                    _ => {}
+                }
+                if !deliver(&shared, event).await {
+                    refused = true;
+                    refuse(&shared);
+                }
             }
         })
         .await;
 }
 
+/// Closes the session the connect handler refused.
+fn refuse(shared: &Shared) {
+    if let Some(commands) = &shared.status.borrow().commands {
+        let _ = commands.send(Command::Close {
+            abort: false,
+            reason: DisconnectReason::ClientDisconnect,
+        });
+    }
+}
+
 /// Gives one event to its handler, else to the `on_event` handler, else to
-/// the queue of `recv()`.
-async fn deliver(shared: &Shared, event: Event) {
+/// the queue of `recv()`. Returns `false` when the connect handler refused
+/// the session.
+async fn deliver(shared: &Shared, event: Event) -> bool {
     let handlers = shared.handlers();
     match event {
         Event::Connect if handlers.connect.is_some() => {
-            if let Some(h) = &handlers.connect {
-                h.call((), "connect").await;
+            if let Some(h) = &handlers.connect
+                && let Some(Err(why)) = h.call((), "connect").await
+            {
+                tracing::info!("the connect handler refused the session: {why}");
+                return false;
             }
         }
         Event::Message(message) if handlers.message.is_some() => {
@@ -67,4 +97,5 @@ async fn deliver(shared: &Shared, event: Event) {
             None => shared.enqueue(other),
         },
     }
+    true
 }

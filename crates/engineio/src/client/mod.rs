@@ -79,3 +79,4 @@ pub use builder::ClientBuilder;
 pub use config::{ClientConfig, Reconnection};
 pub use error::{Cause, ConfigError, ConnectionError, SendError};
 pub use event::{DisconnectReason, Event, State};
+pub use handlers::ConnectOutcome;
