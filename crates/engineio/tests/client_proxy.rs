@@ -478,11 +478,9 @@ async fn environment_child(log: PathBuf) {
 mod tls {
     use std::sync::Arc;
 
-    use engineio::server::Server;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
     use tokio::net::{TcpListener, TcpStream};
     use tokio_rustls::TlsAcceptor;
-    use tower_service::Service as _;
 
     use super::*;
 
@@ -509,36 +507,7 @@ mod tls {
     /// certificate's PEM.
     async fn tls_echo_server() -> (u16, String) {
         let (acceptor, pem) = acceptor();
-        let server = Server::builder()
-            .on_message(|socket, message| {
-                let _ = socket.send(message);
-            })
-            .build();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        tokio::spawn(async move {
-            while let Ok((tcp, _)) = listener.accept().await {
-                let acceptor = acceptor.clone();
-                let service = server.clone().into_service();
-                tokio::spawn(async move {
-                    let Ok(tls) = acceptor.accept(tcp).await else {
-                        return;
-                    };
-                    let hyper_service = hyper::service::service_fn(move |req| {
-                        let mut service = service.clone();
-                        async move { service.call(req).await }
-                    });
-                    let _ = hyper_util::server::conn::auto::Builder::new(
-                        hyper_util::rt::TokioExecutor::new(),
-                    )
-                    .serve_connection_with_upgrades(
-                        hyper_util::rt::TokioIo::new(tls),
-                        hyper_service,
-                    )
-                    .await;
-                });
-            }
-        });
+        let port = support::tls::serve_tls(support::tls::echo_server(), acceptor).await;
         (port, pem)
     }
 

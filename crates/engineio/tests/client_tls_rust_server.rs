@@ -3,13 +3,13 @@
 //! over https (then the upgrade to wss) and wss only. Verification with the
 //! custom CA succeeds; without it the connection fails with a TLS error.
 
+mod support;
+
 use std::sync::Arc;
 
 use engineio::Transport;
 use engineio::client::{Client, ConnectionError, Event};
-use engineio::server::Server;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use tower_service::Service as _;
 
 /// Starts an echo server on 127.0.0.1 behind TLS; returns its port and the
 /// certificate's PEM.
@@ -48,34 +48,7 @@ async fn tls_echo_server_verifying(client_ca: Option<CertificateDer<'static>>) -
     };
     let config = builder.with_single_cert(chain, key).unwrap();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let server = Server::builder()
-        .on_message(|socket, message| {
-            let _ = socket.send(message);
-        })
-        .build();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        loop {
-            let (tcp, _) = listener.accept().await.unwrap();
-            let acceptor = acceptor.clone();
-            let service = server.clone().into_service();
-            tokio::spawn(async move {
-                let Ok(tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let hyper_service = hyper::service::service_fn(move |req| {
-                    let mut service = service.clone();
-                    async move { service.call(req).await }
-                });
-                let _ = hyper_util::server::conn::auto::Builder::new(
-                    hyper_util::rt::TokioExecutor::new(),
-                )
-                .serve_connection_with_upgrades(hyper_util::rt::TokioIo::new(tls), hyper_service)
-                .await;
-            });
-        }
-    });
+    let port = support::tls::serve_tls(support::tls::echo_server(), acceptor).await;
     (port, pem)
 }
 

@@ -254,3 +254,5 @@ impl Drop for TempDir {
 pub mod client_events;
 #[cfg(feature = "server")]
 pub mod server;
+#[cfg(all(feature = "server", feature = "tls"))]
+pub mod tls;
