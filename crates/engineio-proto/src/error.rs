@@ -73,8 +73,8 @@ pub enum DecodeError {
     },
 }
 
-/// Why a packet could not be queued, by the server's session or the
-/// client's connection.
+/// Why a packet could not be queued, by a server's session or a client's
+/// connection: the one type of both sides.
 ///
 /// # Examples
 ///
@@ -85,9 +85,13 @@ pub enum DecodeError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 // Not `#[non_exhaustive]` on purpose: the runtimes map it without a catch-all arm.
 pub enum SendError {
-    /// The session is closed.
+    /// The session is closed (for a client: not connected).
     #[error("the session is closed")]
     Closed,
+    /// No session has this id (never had, or it ended): only from a
+    /// server's send to a session id.
+    #[error("no session with this id")]
+    UnknownSession,
     /// The client reads slower than the application sends.
     #[error("the session's outgoing queue is full ({limit} packets)")]
     QueueFull {

@@ -11,15 +11,18 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use engineio_proto::server::{self as core, Session};
+use engineio_proto::server::Session;
 use engineio_proto::{DisconnectReason, EncodedPacket, Message, Packet, Sid, Transport};
-use thiserror::Error;
 
 use super::config::ServerConfig;
 use super::connect::{ConnectRequest, Rejection};
 use super::handle::{SessionHandle, now};
 
-/// Why a packet could not be sent to a session.
+/// Why a packet could not be sent to a session: the one type of the server
+/// and the clients (`UnknownSession` for an id the server does not know,
+/// `Closed` for a session that is closing, `QueueFull` past
+/// [`ServerConfig::max_queue`], `SeparatorInText` for text holding `0x1E`
+/// on long-polling).
 ///
 /// # Examples
 ///
@@ -30,38 +33,7 @@ use super::handle::{SessionHandle, now};
 /// let sid = engineio::Sid::generate();
 /// assert_eq!(server.send(sid, "hi"), Err(SendError::UnknownSession));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum SendError {
-    /// No session has this id (never had, or it ended).
-    #[error("no session with this id")]
-    UnknownSession,
-    /// The session is closing.
-    #[error("the session is closed")]
-    Closed,
-    /// The client reads slower than the application sends; the packet was
-    /// not queued (see [`ServerConfig::max_queue`]).
-    #[error("the session's outgoing queue is full ({limit} packets)")]
-    QueueFull {
-        /// The configured limit.
-        limit: usize,
-    },
-    /// Text holding the record separator `0x1E` cannot go over
-    /// long-polling: it would split into several packets. Send it as binary,
-    /// or once the session runs over WebSocket.
-    #[error("text holding the record separator 0x1E cannot be sent over long-polling")]
-    SeparatorInText,
-}
-
-impl From<core::SendError> for SendError {
-    fn from(err: core::SendError) -> Self {
-        match err {
-            core::SendError::QueueFull { limit } => Self::QueueFull { limit },
-            core::SendError::SeparatorInText => Self::SeparatorInText,
-            core::SendError::Closed => Self::Closed,
-        }
-    }
-}
+pub use engineio_proto::SendError;
 
 pub(crate) struct Inner {
     pub(crate) config: ServerConfig,
@@ -330,7 +302,6 @@ impl Server {
         self.handle(sid)
             .ok_or(SendError::UnknownSession)?
             .send(self, packet)
-            .map_err(SendError::from)
     }
 
     /// Closes a session ("server disconnect"). Returns whether it was open.

@@ -73,9 +73,7 @@ impl Socket {
     ///
     /// As [`Socket::send`].
     pub fn send_packet(&self, packet: &EncodedPacket) -> Result<(), SendError> {
-        self.handle
-            .send(&self.server, packet)
-            .map_err(SendError::from)
+        self.handle.send(&self.server, packet)
     }
 
     /// Closes the session ("server disconnect"); never blocks.
