@@ -5,7 +5,6 @@ use std::sync::{Arc, OnceLock};
 use bytes::Bytes;
 
 use crate::packet::{Message, Packet};
-use crate::ws::Frame;
 
 /// A packet whose encodings are computed at most once and shared.
 ///
@@ -98,23 +97,6 @@ impl EncodedPacket {
         self.0
             .text
             .get_or_init(|| Bytes::from(self.0.packet.to_text()))
-    }
-
-    /// The WebSocket frame: raw bytes for a binary message, else the text
-    /// encoding (shared, not copied).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use engineio_proto::{EncodedPacket, Frame, Packet};
-    /// let frame = EncodedPacket::new(Packet::message(vec![9u8])).ws_frame();
-    /// assert_eq!(frame, Frame::Binary(vec![9u8].into()));
-    /// ```
-    pub fn ws_frame(&self) -> Frame {
-        match &self.0.packet {
-            Packet::Message(Message::Binary(bytes)) => Frame::Binary(bytes.clone()),
-            _ => Frame::Text(self.text().to_owned()),
-        }
     }
 
     /// For a text frame, the shared UTF-8 bytes of the text encoding; for a

@@ -4,7 +4,9 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::error::SendError;
+use bytes::Bytes;
+
+use crate::error::{DecodeError, SendError};
 use crate::handshake::Handshake;
 use crate::packet::{Message, PROBE, Packet};
 use crate::payload::{PayloadEncoder, PayloadLimits, RECORD_SEPARATOR, decode_payload};
@@ -508,10 +510,47 @@ impl Connection {
         }
     }
 
-    /// A frame arrived on WebSocket `id`.
+    /// A frame arrived on WebSocket `id` (see
+    /// [`Connection::handle_ws_text`] and [`Connection::handle_ws_binary`],
+    /// which take a frame's payload without a copy).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use engineio_proto::Frame;
+    /// use engineio_proto::client::{Connection, ConnectionConfig, Event, Transmit};
+    ///
+    /// let now = Instant::now();
+    /// let config = ConnectionConfig { polling: false, ..ConnectionConfig::default() };
+    /// let mut conn = Connection::new(config);
+    /// let Some(Transmit::OpenWebSocket(ws)) = conn.poll_transmit() else { panic!() };
+    /// conn.ws_opened(ws, now);
+    /// let open = r#"0{"sid":"s","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
+    /// conn.handle_ws_frame(ws, Frame::Text(open.into()), now);
+    /// assert!(matches!(conn.poll_event(), Some(Event::Opened(_))));
+    /// ```
     pub fn handle_ws_frame(&mut self, id: WsId, frame: Frame, now: Instant) {
+        match frame {
+            Frame::Text(text) => self.handle_ws_text(id, &text, now),
+            Frame::Binary(bytes) => self.handle_ws_binary(id, bytes, now),
+        }
+    }
+
+    /// A text frame arrived on WebSocket `id`; it is decoded from `text`
+    /// itself (the WebSocket library's buffer), without a copy.
+    pub fn handle_ws_text(&mut self, id: WsId, text: &str, now: Instant) {
+        self.handle_ws_packet(id, Packet::decode_text(text), now);
+    }
+
+    /// A binary frame (a binary message) arrived on WebSocket `id`.
+    pub fn handle_ws_binary(&mut self, id: WsId, bytes: Bytes, now: Instant) {
+        self.handle_ws_packet(id, Ok(Packet::Message(Message::Binary(bytes))), now);
+    }
+
+    fn handle_ws_packet(&mut self, id: WsId, packet: Result<Packet, DecodeError>, now: Instant) {
         if self.is_probe(id) {
-            match frame.decode() {
+            match packet {
                 Ok(Packet::Pong(data)) if data == PROBE => {
                     self.probe = Some((id, Probe::Probed));
                     self.probe_deadline = None;
@@ -523,7 +562,7 @@ impl Connection {
         if self.ws != Some(id) {
             return;
         }
-        let packet = match frame.decode() {
+        let packet = match packet {
             Ok(packet) => packet,
             Err(err) => {
                 return self.protocol_error(format!("undecodable frame from the server: {err}"));

@@ -411,21 +411,24 @@ impl Driver {
                     }
                 }
             }
-            Step::Frame(id, frame) => {
-                let frame = match frame {
-                    Some(Ok(WsMessage::Text(text))) => Frame::Text(text.as_str().to_owned()),
-                    Some(Ok(WsMessage::Binary(bytes))) => Frame::Binary(bytes),
-                    Some(Ok(WsMessage::Close(_))) => return self.ended(id, true),
-                    Some(Ok(_)) => return,
-                    Some(Err(err)) => {
-                        tracing::warn!("engine.io WebSocket failed: {err}");
-                        return self.ended(id, false);
-                    }
-                    None => return self.ended(id, false),
-                };
-                self.link
-                    .change(|core| core.handle_ws_frame(id, frame, now));
-            }
+            Step::Frame(id, frame) => match frame {
+                // Text is decoded from the frame's own buffer, without a copy.
+                Some(Ok(WsMessage::Text(text))) => {
+                    self.link
+                        .change(|core| core.handle_ws_text(id, text.as_str(), now));
+                }
+                Some(Ok(WsMessage::Binary(bytes))) => {
+                    self.link
+                        .change(|core| core.handle_ws_binary(id, bytes, now));
+                }
+                Some(Ok(WsMessage::Close(_))) => self.ended(id, true),
+                Some(Ok(_)) => {}
+                Some(Err(err)) => {
+                    tracing::warn!("engine.io WebSocket failed: {err}");
+                    self.ended(id, false);
+                }
+                None => self.ended(id, false),
+            },
             Step::Command(command) => {
                 self.commands_done = true;
                 let (abort, reason) = match command {
