@@ -15,7 +15,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     client.on_message(|message| println!("server: {message:?}"));
     client.on_disconnect(|reason| println!("disconnected: {reason}"));
     client.connect(&url)?;
-    println!("connected to {url} as {}", client.sid().unwrap_or_default());
+    let sid = client.sid().map(|sid| sid.to_string()).unwrap_or_default();
+    println!("connected to {url} as {sid}");
     loop {
         if client.send("Hello").is_err() {
             return Ok(()); // disconnected

@@ -15,7 +15,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| "http://127.0.0.1:5000".to_owned());
     let client = Client::builder().build()?;
     client.connect(&url).await?;
-    println!("connected to {url} as {}", client.sid().unwrap_or_default());
+    let sid = client.sid().map(|sid| sid.to_string()).unwrap_or_default();
+    println!("connected to {url} as {sid}");
     let mut ticker = tokio::time::interval(Duration::from_secs(5));
     loop {
         tokio::select! {

@@ -44,9 +44,9 @@ async fn polling_only_echo() {
     client.connect(&server.http_url()).await.unwrap();
     assert_eq!(client.state(), State::Connected);
     assert_eq!(client.transport(), Some(Transport::Polling));
-    assert_eq!(client.sid().map(|s| s.len()), Some(20));
+    assert_eq!(client.sid().map(|s| s.as_str().len()), Some(20));
     let handshake = client.handshake().unwrap();
-    assert_eq!(handshake.sid, client.sid().unwrap());
+    assert_eq!(handshake.sid, client.sid().unwrap().as_str());
     assert_eq!(
         (handshake.ping_interval, handshake.ping_timeout),
         (300, 200)

@@ -137,13 +137,13 @@ async fn disconnect_delivers_the_close_packet() {
     for _ in 0..50 {
         let answer = ask(&witness, "cmd:closes").await;
         closes = serde_json::from_str(answer.strip_prefix("closes:").unwrap()).unwrap();
-        if sids.iter().all(|sid| !closes[sid].is_null()) {
+        if sids.iter().all(|sid| !closes[sid.as_str()].is_null()) {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     for sid in &sids {
-        assert_eq!(closes[sid], "client disconnect", "{sid}: {closes}");
+        assert_eq!(closes[sid.as_str()], "client disconnect", "{sid}: {closes}");
     }
     within(witness.disconnect()).await;
 }

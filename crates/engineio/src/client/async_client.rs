@@ -298,19 +298,26 @@ impl Client {
 
     /// The session id, while connected.
     ///
+    /// Servers of every implementation we know (Node's `engine.io`,
+    /// python-engineio, ours) give 20 URL-safe characters, which is a
+    /// [`Sid`](crate::Sid). A server with its own id format (Node's
+    /// `generateId` overridden) may give another string: the session works
+    /// the same, this returns `None`, and [`handshake`](Self::handshake)
+    /// still holds the id as the server sent it.
+    ///
     /// # Examples
     ///
     /// ```
     /// # let client = engineio::client::Client::builder().build().unwrap();
     /// assert_eq!(client.sid(), None);
     /// ```
-    pub fn sid(&self) -> Option<String> {
+    pub fn sid(&self) -> Option<crate::Sid> {
         self.shared()
             .status
             .borrow()
             .handshake
             .as_ref()
-            .map(|h| h.sid.clone())
+            .and_then(|h| h.sid.parse().ok())
     }
 
     /// The server's open packet for the current session: its `sid`,

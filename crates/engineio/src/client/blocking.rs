@@ -287,7 +287,8 @@ impl Client {
         std::iter::from_fn(|| self.recv())
     }
 
-    /// The session id, while connected.
+    /// The session id, while connected (see
+    /// [`Client::sid`](super::Client::sid)).
     ///
     /// # Examples
     ///
@@ -295,7 +296,7 @@ impl Client {
     /// # let client = engineio::client::blocking::Client::builder().build_blocking().unwrap();
     /// assert_eq!(client.sid(), None);
     /// ```
-    pub fn sid(&self) -> Option<String> {
+    pub fn sid(&self) -> Option<crate::Sid> {
         self.inner.sid()
     }
 
