@@ -2,8 +2,9 @@
 # Installs the real peers the interop tests run against, on 127.0.0.1 only:
 #   - npm: engine.io and engine.io-client (exact versions in interop/package-lock.json)
 #     into interop/node_modules, with `npm ci` (no global install);
-#   - PyPI: python-engineio, uvicorn, aiohttp, requests, websocket-client
-#     (pinned in interop/requirements.txt) into the venv .test-deps/venv;
+#   - PyPI: python-engineio, uvicorn, aiohttp, requests, websocket-client, and
+#     maturin, pytest, ruff for the Python package (pinned in
+#     interop/requirements.txt) into the venv .test-deps/venv;
 #   - Debian's tinyproxy (apt-get), the HTTP proxy of tests/client_proxy.rs
 #     (each test starts its own on 127.0.0.1; the package's service is not used).
 #

@@ -8,7 +8,8 @@
 #   - the browser test's peers, by scripts/install-browser-deps.sh: Debian's chromium (apt-get),
 #     playwright-core in browser/node_modules, engine.io-client's browser bundle for the demo;
 # Then: cargo fmt --check, cargo clippy -D warnings, a build check of the fuzz targets,
-# and cargo test for the whole workspace.
+# cargo test for the whole workspace, and the Python package (crates/engineio-py:
+# built into the venv with maturin, checked with ruff, tested with pytest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,3 +36,13 @@ cargo check --manifest-path fuzz/Cargo.toml --locked
 
 step "cargo test"
 cargo test --workspace --locked
+
+step "Python package engineio_rs (crates/engineio-py): fmt, clippy, maturin develop, ruff, pytest"
+PY_CRATE=crates/engineio-py
+VENV="$PWD/.test-deps/venv"
+cargo fmt --manifest-path "$PY_CRATE/Cargo.toml" -- --check
+cargo clippy --manifest-path "$PY_CRATE/Cargo.toml" --locked -- -D warnings
+(cd "$PY_CRATE" && VIRTUAL_ENV="$VENV" PATH="$VENV/bin:$PATH" maturin develop --locked --quiet)
+"$VENV/bin/ruff" check "$PY_CRATE/python" "$PY_CRATE/tests"
+"$VENV/bin/ruff" format --check "$PY_CRATE/python" "$PY_CRATE/tests"
+"$VENV/bin/python" -m pytest -q "$PY_CRATE/tests"
