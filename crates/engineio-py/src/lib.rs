@@ -1,8 +1,12 @@
 //! `engineio_rs._core`: the native module of the `engineio_rs` Python
-//! package. It exposes the Rust core's codec (`engineio-proto`) to the
-//! package's Python classes (`engineio_rs.packet.Packet`,
-//! `engineio_rs.payload.Payload`), which keep python-engineio's API: the
-//! wire encoding is decided here, in Rust, never a second time in Python.
+//! package. It exposes the Rust core (`engineio-proto`) to the package's
+//! Python classes: the codec to `engineio_rs.packet.Packet` and
+//! `engineio_rs.payload.Payload`, which keep python-engineio's API, and the
+//! server's session state machine (`Session`, in `session.rs`) to the
+//! servers. Protocol decisions are made here, in Rust, never a second time
+//! in Python.
+
+mod session;
 
 use engineio_proto::{Message, Packet, PacketType, RECORD_SEPARATOR};
 use pyo3::exceptions::PyValueError;
@@ -110,6 +114,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(encode_text, m)?)?;
     m.add_function(wrap_pyfunction!(split_payload, m)?)?;
     m.add_function(wrap_pyfunction!(join_payload, m)?)?;
+    m.add_class::<session::Session>()?;
     m.add("RECORD_SEPARATOR", SEPARATOR.to_string())?;
     m.add("PROTOCOL_VERSION", engineio_proto::PROTOCOL_VERSION)?;
     Ok(())

@@ -27,6 +27,25 @@ use crate::transport::Transport;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct WsId(u64);
 
+impl WsId {
+    /// The WebSocket's number, unique within its session: a plain key for
+    /// runtimes that cannot hold a `WsId` (the Python binding).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use engineio_proto::Transport;
+    /// use engineio_proto::server::{Session, SessionConfig};
+    ///
+    /// let session = Session::new(Transport::WebSocket, SessionConfig::default(), Instant::now());
+    /// assert_eq!(session.websocket().unwrap().number(), 0);
+    /// ```
+    pub fn number(self) -> u64 {
+        self.0
+    }
+}
+
 /// What the WebSocket loop must do next (see [`Session::ws_transmit`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WsTransmit {
