@@ -296,6 +296,11 @@ impl Driver {
                     if let Some(opened) = opened.take() {
                         let _ = opened.send(Err(error.clone()));
                     }
+                    if self.requested.is_some() {
+                        // The application closed during the handshake: no
+                        // reconnection attempt follows.
+                        return Some(Outcome::Cancelled);
+                    }
                     return Some(Outcome::HandshakeFailed(error));
                 }
             }
