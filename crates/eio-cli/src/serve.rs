@@ -34,6 +34,14 @@ pub(crate) struct ServeArgs {
     /// The engine.io path.
     #[arg(long, default_value = "/engine.io/")]
     path: String,
+    /// The most messages of one session received and not yet echoed; past
+    /// it the server stops reading that client (backpressure).
+    #[arg(long, value_name = "MESSAGES", default_value_t = 128)]
+    max_inbox: usize,
+    /// Echo each message on its own task (python-engineio's
+    /// `async_handlers`): one session's echoes may then come out of order.
+    #[arg(long)]
+    async_handlers: bool,
 }
 
 fn parse_transport(name: &str) -> Result<Transport, String> {
@@ -57,7 +65,9 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
         .max_http_buffer_size(args.max_payload)
         .transports(args.transports.clone())
         .cors(cors)
-        .path(&args.path);
+        .path(&args.path)
+        .max_inbox(args.max_inbox)
+        .async_handlers(args.async_handlers);
     let server = Server::builder()
         .config(config)
         .on_connect(|socket, request| {

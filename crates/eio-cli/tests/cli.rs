@@ -18,6 +18,10 @@ struct Serve {
 
 impl Serve {
     fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    fn start_with(extra: &[&str]) -> Self {
         let mut child = Command::new(EIO)
             .args([
                 "serve",
@@ -28,6 +32,7 @@ impl Serve {
                 "--ping-timeout",
                 "500",
             ])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -119,6 +124,23 @@ fn serve_echoes_to_connect_over_every_transport() {
         let disconnect = serve.next_line();
         assert!(disconnect.ends_with("client disconnect"), "{disconnect}");
     }
+}
+
+#[test]
+fn serve_takes_the_inbox_and_handler_options() {
+    let serve = Serve::start_with(&["--max-inbox", "1", "--async-handlers"]);
+    let output = run(&[
+        "connect",
+        &serve.url,
+        "--transport",
+        "websocket",
+        "--send",
+        "one",
+        "--count",
+        "1",
+    ]);
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "one");
 }
 
 #[test]
