@@ -46,6 +46,19 @@ fn tinyproxy_available() -> bool {
 }
 
 /// A port nothing listens on (bound, then released).
+/// A loopback port nothing listens on: 1, below the ephemeral range the
+/// tests' own listeners draw from (a port freed by `free_port` may be taken
+/// again by a test running in parallel). Checked before use.
+fn closed_port() -> u16 {
+    let refused = std::net::TcpStream::connect(("127.0.0.1", 1))
+        .is_err_and(|err| err.kind() == std::io::ErrorKind::ConnectionRefused);
+    assert!(
+        refused,
+        "something listens on 127.0.0.1:1; these tests need it closed"
+    );
+    1
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -266,7 +279,7 @@ async fn polling_upgraded_to_websocket_uses_both_ways() {
 async fn a_proxy_that_is_not_listening_is_a_clear_error() {
     // No tinyproxy needed: nothing listens on the proxy's port.
     let (_server, _port, url) = echo_server().await;
-    let closed = free_port();
+    let closed = closed_port();
     for transports in [&[Transport::Polling][..], &[Transport::WebSocket]] {
         let client = proxied(&format!("http://127.0.0.1:{closed}"), transports);
         let err = within(client.connect(&url)).await.unwrap_err();
@@ -459,7 +472,7 @@ async fn environment_child(log: PathBuf) {
     );
 
     // An explicit proxy wins over the environment.
-    let closed = free_port();
+    let closed = closed_port();
     let client = Client::builder()
         .proxy(format!("http://127.0.0.1:{closed}"))
         .build()

@@ -190,11 +190,9 @@ async fn the_send_queue_is_bounded_and_drains() {
 #[tokio::test]
 async fn a_refused_connection_keeps_its_cause_and_says_so() {
     use std::error::Error as _;
-    // Bind then drop a listener: nothing listens on that port any more.
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    // Port 1 on loopback: nothing listens there, and no test listener can
+    // take it (they draw from the ephemeral range).
+    let port = 1;
     let client = engineio::client::Client::builder().build().unwrap();
     let err = client
         .connect(&format!("http://127.0.0.1:{port}"))
