@@ -6,6 +6,7 @@
 //! servers. Protocol decisions are made here, in Rust, never a second time
 //! in Python.
 
+mod routing;
 mod session;
 
 use engineio_proto::{Message, Packet, PacketType, RECORD_SEPARATOR};
@@ -115,6 +116,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(split_payload, m)?)?;
     m.add_function(wrap_pyfunction!(join_payload, m)?)?;
     m.add_class::<session::Session>()?;
+    m.add_function(wrap_pyfunction!(routing::route, m)?)?;
+    m.add_function(wrap_pyfunction!(routing::unknown_session, m)?)?;
+    m.add_function(wrap_pyfunction!(routing::generate_sid, m)?)?;
     m.add("RECORD_SEPARATOR", SEPARATOR.to_string())?;
     m.add("PROTOCOL_VERSION", engineio_proto::PROTOCOL_VERSION)?;
     Ok(())
