@@ -1,0 +1,188 @@
+"""engineio_rs.AsyncServer under uvicorn, with python-engineio's own client
+(the peer most python-socketio applications use): polling, WebSocket and
+the upgrade, echo both ways, rejection, and the disconnect reasons."""
+
+import asyncio
+import queue
+import socket
+import threading
+import time
+
+import engineio
+import engineio_rs
+import pytest
+import uvicorn
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Running:
+    """Our echo server under uvicorn on 127.0.0.1, in a thread."""
+
+    def __init__(self, **options):
+        self.events = queue.Queue()
+        self.eio = engineio_rs.AsyncServer(**options)
+
+        @self.eio.on("connect")
+        def connect(sid, environ):
+            if environ.get("HTTP_X_REJECT"):
+                return {"reason": "rejected by the test"}
+            self.events.put(("connect", sid))
+            return None
+
+        @self.eio.on("message")
+        async def message(sid, data):
+            self.events.put(("message", data))
+            if data == "cmd:close":
+                await self.eio.disconnect(sid)
+            else:
+                await self.eio.send(sid, data)
+
+        @self.eio.on("disconnect")
+        def disconnect(sid, reason):
+            self.events.put(("disconnect", reason))
+
+        self.port = free_port()
+        config = uvicorn.Config(
+            engineio_rs.ASGIApp(self.eio),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def next_event(self, kind):
+        deadline = time.monotonic() + 10
+        while True:
+            event = self.events.get(timeout=max(0.01, deadline - time.monotonic()))
+            if event[0] == kind:
+                return event
+
+    def stop(self):
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture
+def server():
+    running = Running(ping_interval=0.5, ping_timeout=1)
+    yield running
+    running.stop()
+
+
+def client_for(transports):
+    replies = queue.Queue()
+    client = engineio.Client()
+    client.on("message", lambda data: replies.put(data))
+    return client, replies
+
+
+@pytest.mark.parametrize("transports", [["polling"], ["websocket"], ["polling", "websocket"]])
+def test_python_engineio_client_echo_over_each_transport(server, transports):
+    client, replies = client_for(transports)
+    client.connect(server.url, transports=transports)
+    server.next_event("connect")
+    for text in ["hello", "héllo 👋", "x" * 5000]:
+        client.send(text)
+        assert replies.get(timeout=10) == text
+    client.send(b"\x00\x01\xff")
+    assert replies.get(timeout=10) == b"\x00\x01\xff"
+    if len(transports) == 2:
+        deadline = time.monotonic() + 10
+        while client.transport() != "websocket":
+            assert time.monotonic() < deadline, "no upgrade"
+            time.sleep(0.05)
+    # Through heartbeats (0.5 s interval) the session stays up.
+    time.sleep(1.2)
+    client.send("still here")
+    assert replies.get(timeout=10) == "still here"
+    client.disconnect()
+    # python-engineio's polling client sometimes drops its close packet (it
+    # does not wait for its send queue): then the session ends by timeout.
+    reasons = ("client disconnect", "transport close", "ping timeout")
+    assert server.next_event("disconnect")[1] in reasons
+
+
+def test_a_server_disconnect_reaches_the_client(server):
+    client, _ = client_for(["polling"])
+    closed = threading.Event()
+    client.on("disconnect", lambda *args: closed.set())
+    client.connect(server.url, transports=["polling"])
+    client.send("cmd:close")
+    assert closed.wait(10)
+    assert server.next_event("disconnect")[1] == "server disconnect"
+
+
+def test_a_rejected_connection_gets_401_with_the_handlers_data(server):
+    client = engineio.Client()
+    with pytest.raises(engineio.exceptions.ConnectionError) as refused:
+        client.connect(server.url, headers={"X-Reject": "1"}, transports=["polling"])
+    assert refused.value.args[1] == {"reason": "rejected by the test"}
+
+
+def test_unknown_sessions_and_bad_requests_get_the_node_answers(server):
+    import requests
+
+    response = requests.get(f"{server.url}/engine.io/?EIO=4&transport=polling&sid=abc", timeout=5)
+    assert (response.status_code, response.json()["code"]) == (400, 1)
+    response = requests.get(f"{server.url}/engine.io/?EIO=3&transport=polling", timeout=5)
+    assert (response.status_code, response.json()["code"]) == (400, 5)
+    response = requests.get(f"{server.url}/elsewhere", timeout=5)
+    assert response.status_code == 404
+
+
+def test_a_silent_client_times_out(server):
+    import requests
+
+    body = requests.get(f"{server.url}/engine.io/?EIO=4&transport=polling", timeout=5).text
+    sid = engineio_rs.packet.Packet(encoded_packet=body.split("\x1e")[0]).data["sid"]
+    assert server.next_event("disconnect")[1] == "ping timeout"
+    response = requests.get(f"{server.url}/engine.io/?EIO=4&transport=polling&sid={sid}", timeout=5)
+    assert response.status_code == 400
+
+
+def test_options_not_available_yet_are_refused_loudly():
+    with pytest.raises(NotImplementedError):
+        engineio_rs.AsyncServer(cookie="io")
+    with pytest.raises(ValueError):
+        engineio_rs.AsyncServer(async_mode="eventlet")
+    assert asyncio.iscoroutinefunction(engineio_rs.AsyncServer().send)
+
+
+def test_the_node_engine_io_client_upgrades_and_keeps_order(server):
+    import json
+    import pathlib
+    import subprocess
+
+    interop = pathlib.Path(__file__).resolve().parents[3] / "interop"
+    options = {
+        "sequence": {"count": 20, "burst": 5, "everyMs": 20, "atUpgrade": 3},
+        "expect": 23,
+        "waitUpgrade": True,
+        "closeWhenDone": True,
+    }
+    run = subprocess.run(
+        ["node", "server/node_client.js", f"{server.url}/engine.io/", json.dumps(options)],
+        cwd=interop,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    events = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
+    kinds = [e["event"] for e in events]
+    assert "upgrade" in kinds, run.stdout + run.stderr
+    echoed = [e["text"] for e in events if e["event"] == "message"]
+    assert echoed == [f"seq-{n}" for n in range(23)], echoed
+    assert kinds[-1] == "close", kinds
