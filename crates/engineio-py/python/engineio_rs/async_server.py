@@ -526,9 +526,30 @@ class AsyncServer:
         await self._websocket_loop(sock, ws, receive, send)
 
     async def _websocket_loop(self, sock, ws, receive, send):
-        reader = None
+        """Runs one WebSocket: a reader task feeds the session (pausing while
+        the session cannot take more), and this task writes what the session
+        gives, until it says to close."""
+        ended = asyncio.Event()
+
+        async def read():
+            try:
+                while True:
+                    changed = sock.changed
+                    if not sock.core.ws_can_read(ws):
+                        await changed.wait()
+                        continue
+                    code = self._ws_message(sock, ws, await receive())
+                    if code is not None:
+                        if code >= 0:
+                            await send({"type": "websocket.close", "code": code or 1000})
+                        return
+            finally:
+                ended.set()
+                sock.notify()
+
+        reader = asyncio.ensure_future(read())
         try:
-            while True:
+            while not ended.is_set():
                 changed = sock.changed
                 action, value = sock.core.ws_transmit(ws)
                 self._apply(sock)
@@ -539,25 +560,9 @@ class AsyncServer:
                     continue
                 if action == "close":
                     return await send({"type": "websocket.close", "code": value or 1000})
-                waits = [asyncio.ensure_future(changed.wait())]
-                if sock.core.ws_can_read(ws):
-                    if reader is None:
-                        reader = asyncio.ensure_future(receive())
-                    waits.append(reader)
-                done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-                for future in pending:
-                    if future is not reader:
-                        future.cancel()
-                if reader is not None and reader in done:
-                    message, reader = reader.result(), None
-                    code = self._ws_message(sock, ws, message)
-                    if code is not None:
-                        if code >= 0:
-                            await send({"type": "websocket.close", "code": code or 1000})
-                        return None
+                await changed.wait()
         finally:
-            if reader is not None:
-                reader.cancel()
+            reader.cancel()
 
     def _ws_message(self, sock, ws, message):
         """Feeds one ASGI WebSocket message to the session; returns a close
