@@ -186,3 +186,18 @@ def test_the_node_engine_io_client_upgrades_and_keeps_order(server):
     echoed = [e["text"] for e in events if e["event"] == "message"]
     assert echoed == [f"seq-{n}" for n in range(23)], echoed
     assert kinds[-1] == "close", kinds
+
+
+def test_a_legacy_disconnect_handler_without_the_reason_is_called():
+    running = Running(ping_interval=0.5, ping_timeout=1)
+    try:
+        gone = queue.Queue()
+        running.eio.on("disconnect", lambda sid: gone.put(sid))
+        client, _ = client_for(["websocket"])
+        client.connect(running.url, transports=["websocket"])
+        sid = running.next_event("connect")[1]
+        client.disconnect()
+        assert gone.get(timeout=10) == sid
+        assert sid not in running.eio.sockets and sid not in running.eio.environ
+    finally:
+        running.stop()

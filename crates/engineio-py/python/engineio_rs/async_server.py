@@ -263,6 +263,7 @@ class AsyncServer:
             self.logger.info("%s: closed (%s)", sock.sid, events["detail"] or events["closed"])
         if events["forget"] and self.sockets.get(sock.sid) is sock:
             del self.sockets[sock.sid]
+            self.environ.pop(sock.sid, None)
         if events["wake"]:
             sock.notify()
         if events["deadline_changed"]:
@@ -315,7 +316,7 @@ class AsyncServer:
             try:
                 result = handler(*args)
             except TypeError:
-                if event == "disconnect" and len(args) == 3:
+                if event == "disconnect" and len(args) == 2:
                     # A legacy disconnect handler takes no reason.
                     result = handler(args[0])
                 else:
