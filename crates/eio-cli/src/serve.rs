@@ -87,6 +87,9 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|err| format!("cannot listen on {addr}: {err}"))?;
     let local = listener.local_addr().map_err(|err| err.to_string())?;
+    // Listen for Ctrl-C before saying we are up: a SIGINT right after the
+    // banner must stop the server cleanly, not kill it.
+    let interrupted = interrupt_listener()?;
     println!(
         "eio echo server on http://{local}{} (transports: {}; Ctrl-C stops)",
         server.config().engineio_path(),
@@ -98,7 +101,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
     );
     let serving = server.clone();
     let task = tokio::spawn(async move { serving.serve(listener).await });
-    let _ = tokio::signal::ctrl_c().await;
+    interrupted.await;
     println!(
         "shutting down: closing {} session(s)",
         server.session_count()
@@ -106,4 +109,24 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
     server.shutdown().await;
     let _ = task.await;
     Ok(())
+}
+
+/// Registers for Ctrl-C (SIGINT) now, and completes when it comes.
+#[cfg(unix)]
+fn interrupt_listener() -> Result<impl std::future::Future<Output = ()>, String> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())
+        .map_err(|err| format!("cannot listen for Ctrl-C: {err}"))?;
+    Ok(async move {
+        let _ = interrupt.recv().await;
+    })
+}
+
+/// Registers for Ctrl-C now (on the first poll elsewhere than on Unix), and
+/// completes when it comes.
+#[cfg(not(unix))]
+fn interrupt_listener() -> Result<impl std::future::Future<Output = ()>, String> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
