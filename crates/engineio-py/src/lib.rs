@@ -119,6 +119,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(routing::route, m)?)?;
     m.add_function(wrap_pyfunction!(routing::unknown_session, m)?)?;
     m.add_function(wrap_pyfunction!(routing::generate_sid, m)?)?;
+    m.add_function(wrap_pyfunction!(routing::refusal_answer, m)?)?;
+    m.add_function(wrap_pyfunction!(session::open_packet, m)?)?;
     m.add("RECORD_SEPARATOR", SEPARATOR.to_string())?;
     m.add("PROTOCOL_VERSION", engineio_proto::PROTOCOL_VERSION)?;
     Ok(())

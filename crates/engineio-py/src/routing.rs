@@ -2,7 +2,7 @@
 //! request is, or the error to answer it with (as the Node server answers),
 //! for the package's Python servers.
 
-use engineio_proto::server::{HttpError, Route, route as core_route};
+use engineio_proto::server::{ErrorCode, HttpError, Route, route as core_route};
 use engineio_proto::{Sid, Transport};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -69,6 +69,27 @@ pub(crate) fn unknown_session(websocket_upgrade: bool) -> Answer {
         &engineio_proto::server::RequestError::Closed.http_error(),
         websocket_upgrade,
     )
+}
+
+/// The answer to a request a session refused, from the
+/// `ValueError((status, code, message))` its method raised:
+/// `(status, content_type or None, body)` as the Node server writes it (an
+/// empty 413, JSON otherwise, plain text for a WebSocket upgrade request).
+#[pyfunction]
+pub(crate) fn refusal_answer(
+    status: u16,
+    code: u8,
+    message: String,
+    websocket_upgrade: bool,
+) -> PyResult<Answer> {
+    let code = ErrorCode::from_code(code)
+        .ok_or_else(|| PyValueError::new_err(format!("unknown error code {code}")))?;
+    let error = HttpError {
+        status,
+        code,
+        message,
+    };
+    Ok(answer(&error, websocket_upgrade))
 }
 
 /// A new session id: 20 URL-safe characters from the OS's CSPRNG.

@@ -191,7 +191,7 @@ impl Session {
     }
 
     /// The body of a polling handshake: the open packet (from the
-    /// handshake's fields) and what was queued meanwhile.
+    /// handshake's fields, see `open_packet`) and what was queued meanwhile.
     #[pyo3(signature = (sid, upgrades, ping_interval, ping_timeout, max_payload))]
     fn open_payload(
         &mut self,
@@ -201,14 +201,8 @@ impl Session {
         ping_timeout: f64,
         max_payload: u64,
     ) -> String {
-        let handshake = Handshake::new(
-            sid,
-            upgrades,
-            Duration::from_secs_f64(ping_interval.max(0.0)),
-            Duration::from_secs_f64(ping_timeout.max(0.0)),
-            max_payload,
-        );
-        self.core.open_payload(&Packet::Open(handshake))
+        let open = open(sid, upgrades, ping_interval, ping_timeout, max_payload);
+        self.core.open_payload(&open)
     }
 
     /// Starts a long-polling GET; `ValueError((status, code, message))`
@@ -424,6 +418,37 @@ impl Session {
 /// A WebSocket's number for Python.
 fn ws_number(id: WsId) -> u64 {
     id.number()
+}
+
+/// The open packet of a handshake; durations in seconds.
+fn open(
+    sid: &str,
+    upgrades: Vec<String>,
+    ping_interval: f64,
+    ping_timeout: f64,
+    max_payload: u64,
+) -> Packet {
+    Packet::Open(Handshake::new(
+        sid,
+        upgrades,
+        Duration::from_secs_f64(ping_interval.max(0.0)),
+        Duration::from_secs_f64(ping_timeout.max(0.0)),
+        max_payload,
+    ))
+}
+
+/// The open packet of a handshake, encoded: the first frame of a session
+/// opened over WebSocket. Durations are in seconds.
+#[pyfunction]
+#[pyo3(signature = (sid, upgrades, ping_interval, ping_timeout, max_payload))]
+pub(crate) fn open_packet(
+    sid: &str,
+    upgrades: Vec<String>,
+    ping_interval: f64,
+    ping_timeout: f64,
+    max_payload: u64,
+) -> String {
+    open(sid, upgrades, ping_interval, ping_timeout, max_payload).to_text()
 }
 
 /// A `WsFinish` as a close code for Python: `Some(0)` for a close frame

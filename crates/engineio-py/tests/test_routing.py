@@ -4,7 +4,8 @@ servers will use them: the Node server's codes and bodies."""
 import json
 import re
 
-from engineio_rs._core import generate_sid, route, unknown_session
+import pytest
+from engineio_rs._core import generate_sid, refusal_answer, route, unknown_session
 
 BOTH = ["polling", "websocket"]
 
@@ -53,6 +54,16 @@ def test_a_refusal_that_depends_on_the_session():
     assert json.loads(body)["code"] == 3
     status, _, body = unknown_session(False)
     assert (status, json.loads(body)) == (400, {"code": 1, "message": "Session ID unknown"})
+
+
+def test_a_session_refusal_is_rendered_as_the_node_server_writes_it():
+    status, content_type, body = refusal_answer(400, 3, "overlapping GET", False)
+    assert (status, content_type) == (400, "application/json")
+    assert json.loads(body) == {"code": 3, "message": "overlapping GET"}
+    assert refusal_answer(413, 3, "", False) == (413, None, "")
+    assert refusal_answer(400, 3, "Bad request", True) == (400, "text/html", "Bad request")
+    with pytest.raises(ValueError, match="unknown error code 9"):
+        refusal_answer(400, 9, "?", False)
 
 
 def test_session_ids_are_20_url_safe_characters():

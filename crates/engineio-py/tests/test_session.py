@@ -3,7 +3,7 @@ it: fake-clock cases for the heartbeat, polling, the inbox and the
 dispatcher, the upgrade and the closes."""
 
 import pytest
-from engineio_rs._core import Session
+from engineio_rs._core import Session, open_packet
 
 T0 = 1000.0
 
@@ -136,6 +136,13 @@ def test_the_open_payload_carries_the_handshake_and_the_queue():
     assert body == (
         '0{"sid":"sid123","upgrades":["websocket"],"pingInterval":25000,'
         '"pingTimeout":20000,"maxPayload":1000000}\x1e4welcome'
+    )
+
+
+def test_the_websocket_open_packet_is_the_same_handshake():
+    assert open_packet("sid123", [], 25.0, 20.0, 1_000_000) == (
+        '0{"sid":"sid123","upgrades":[],"pingInterval":25000,'
+        '"pingTimeout":20000,"maxPayload":1000000}'
     )
 
 

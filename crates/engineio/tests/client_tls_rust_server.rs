@@ -78,15 +78,7 @@ async fn https_and_wss_with_the_custom_ca() {
         .unwrap();
     assert_eq!(echo(&client, "over https ✓").await, "over https ✓");
     // The upgrade to wss:// happens with the same trust.
-    let mut upgraded = client.transport() == Some(Transport::WebSocket);
-    for _ in 0..100 {
-        if upgraded {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        upgraded = client.transport() == Some(Transport::WebSocket);
-    }
-    assert!(upgraded, "the client did not upgrade to wss");
+    wait_for_websocket(&client).await;
     assert_eq!(echo(&client, "over wss").await, "over wss");
     client.disconnect().await;
 
@@ -101,6 +93,18 @@ async fn https_and_wss_with_the_custom_ca() {
         .unwrap();
     assert_eq!(echo(&client, "wss only").await, "wss only");
     client.disconnect().await;
+}
+
+/// Waits (up to 5 s) for the client to finish its upgrade to WebSocket and
+/// fails the test if it does not.
+async fn wait_for_websocket(client: &Client) {
+    for _ in 0..100 {
+        if client.transport() == Some(Transport::WebSocket) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the client did not upgrade to wss");
 }
 
 #[tokio::test]
@@ -161,13 +165,7 @@ async fn mutual_tls_with_a_client_certificate_on_both_transports() {
         .await
         .unwrap();
     assert_eq!(echo(&client, "authenticated").await, "authenticated");
-    for _ in 0..100 {
-        if client.transport() == Some(Transport::WebSocket) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(client.transport(), Some(Transport::WebSocket));
+    wait_for_websocket(&client).await;
     assert_eq!(echo(&client, "over wss").await, "over wss");
     client.disconnect().await;
     // WebSocket only.

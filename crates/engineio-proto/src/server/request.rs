@@ -57,6 +57,27 @@ impl ErrorCode {
         }
     }
 
+    /// The code that a JSON body's `code` number stands for, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio_proto::server::ErrorCode;
+    /// assert_eq!(ErrorCode::from_code(1), Some(ErrorCode::UnknownSid));
+    /// assert_eq!(ErrorCode::from_code(9), None);
+    /// ```
+    pub const fn from_code(code: u8) -> Option<Self> {
+        Some(match code {
+            0 => Self::TransportUnknown,
+            1 => Self::UnknownSid,
+            2 => Self::BadHandshakeMethod,
+            3 => Self::BadRequest,
+            4 => Self::Forbidden,
+            5 => Self::UnsupportedProtocolVersion,
+            _ => return None,
+        })
+    }
+
     /// The HTTP status that goes with the code (403 for `Forbidden`, else 400).
     ///
     /// # Examples

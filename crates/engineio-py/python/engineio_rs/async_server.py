@@ -49,7 +49,6 @@ class _Socket:
         self.session = {}
         self.changed = asyncio.Event()
         self.timer_moved = asyncio.Event()
-        self.timer = None
 
     def notify(self):
         """Wakes everything waiting on the session (notify-all)."""
@@ -144,6 +143,7 @@ class AsyncServer:
             self.logger = default_logger
         self.handlers = {}
         self.sockets = {}
+        self._tasks = set()
         self.environ = {}
 
     # ===== the application's calls =====
@@ -229,8 +229,12 @@ class AsyncServer:
         await self.disconnect()
 
     def start_background_task(self, target, *args, **kwargs):
-        """Runs ``target(*args, **kwargs)`` as a task."""
-        return asyncio.ensure_future(target(*args, **kwargs))
+        """Runs ``target(*args, **kwargs)`` as a task. The server keeps a
+        reference to it until it ends, so asyncio cannot collect it midway."""
+        task = asyncio.ensure_future(target(*args, **kwargs))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     async def sleep(self, seconds=0):
         """``asyncio.sleep``."""
@@ -363,10 +367,15 @@ class AsyncServer:
         return await self._upgrade(sock, receive, send)
 
     async def _answer_error(self, scope, receive, send, answer):
-        status, content_type, body = answer
         if scope["type"] == "websocket":
             await receive()
             return await send({"type": "websocket.close", "code": 1008})
+        return await self._send_answer(send, answer)
+
+    async def _send_answer(self, send, answer):
+        """Writes an ``(status, content_type or None, body)`` answer the
+        core rendered."""
+        status, content_type, body = answer
         headers = [(b"content-type", content_type.encode())] if content_type else []
         return await self._respond(send, status, headers, body.encode())
 
@@ -422,7 +431,7 @@ class AsyncServer:
                 return await send({"type": "websocket.close", "code": 1008})
             headers = [(b"content-type", b"application/json")]
             return await self._respond(send, 401, headers, body.encode())
-        sock.timer = self.start_background_task(self._run_timers, sock)
+        self.start_background_task(self._run_timers, sock)
         if transport == "polling":
             return await self._payload(
                 send, sock.core.open_payload(*self._open_packet_fields(sock, transport))
@@ -430,17 +439,7 @@ class AsyncServer:
         fields = self._open_packet_fields(sock, transport)
         await receive()
         await send({"type": "websocket.accept"})
-        open_packet = packet.Packet(
-            packet.OPEN,
-            {
-                "sid": fields[0],
-                "upgrades": fields[1],
-                "pingInterval": int(fields[2] * 1000),
-                "pingTimeout": int(fields[3] * 1000),
-                "maxPayload": fields[4],
-            },
-        )
-        await send({"type": "websocket.send", "text": open_packet.encode()})
+        await send({"type": "websocket.send", "text": _core.open_packet(*fields)})
         await self._websocket_loop(sock, sock.core.websocket, receive, send)
 
     async def _poll(self, sock, receive, send):
@@ -507,12 +506,9 @@ class AsyncServer:
         return await self._respond(send, 200, [(b"content-type", b"text/html")], b"ok")
 
     async def _error_from(self, send, err):
-        status, code, message = err.args
-        headers = [(b"content-type", b"application/json")]
-        if status == 413:
-            return await self._respond(send, 413, [], b"")
-        body = self.json.dumps({"code": code, "message": message})
-        return await self._respond(send, status, headers, body.encode())
+        """Answers a request the session refused with the
+        ``ValueError((status, code, message))`` it raised."""
+        return await self._send_answer(send, _core.refusal_answer(*err.args, False))
 
     async def _upgrade(self, sock, receive, send):
         await receive()
