@@ -4,49 +4,24 @@ Every protocol decision (routing, the heartbeat, polls, the upgrade, the
 inbox, the closes) is made by the core's state machine (``_core.Session``
 and ``_core.route``); this module moves bytes between ASGI and it, runs the
 timers it asks for, and calls the handlers. What a session reports after a
-change is applied in one place, ``AsyncServer._apply``.
+change is applied in one place, ``BaseServer._apply``.
 
-This slice serves ASGI (``ASGIApp``, or ``handle_request`` from another ASGI
-app). Options it does not implement yet raise ``NotImplementedError`` when
-set, instead of being ignored.
+It serves ASGI (``ASGIApp``, or ``handle_request`` from another ASGI app).
 """
 
 import asyncio
 import inspect
-import logging
-import time
 import urllib.parse
 
 from . import _core, packet
-from . import json as _json
-
-default_logger = logging.getLogger("engineio.server")
+from .base_server import BaseServer, BaseSocket, now
 
 
-class _Reason:
-    """The disconnect reasons, as python-engineio spells them."""
-
-    SERVER_DISCONNECT = "server disconnect"
-    CLIENT_DISCONNECT = "client disconnect"
-    PING_TIMEOUT = "ping timeout"
-    TRANSPORT_CLOSE = "transport close"
-    TRANSPORT_ERROR = "transport error"
-
-
-_NOT_YET = {
-    "cookie": None,
-    "cors_allowed_origins": None,
-    "monitor_clients": None,
-}
-
-
-class _Socket:
-    """One session: its state machine and the tasks around it."""
+class _Socket(BaseSocket):
+    """One session, with the asyncio events its tasks wait on."""
 
     def __init__(self, sid, core):
-        self.sid = sid
-        self.core = core
-        self.session = {}
+        super().__init__(sid, core)
         self.changed = asyncio.Event()
         self.timer_moved = asyncio.Event()
 
@@ -56,112 +31,56 @@ class _Socket:
         changed.set()
 
 
-def _now():
-    return time.monotonic()
-
-
-class AsyncServer:
+class AsyncServer(BaseServer):
     """An Engine.IO server for asyncio (python-engineio's ``AsyncServer``).
 
-    :param async_mode: ``"asgi"`` (or ``None``): the only mode of this slice.
+    :param async_mode: ``"asgi"`` (or ``None``): the only mode of this class.
     :param ping_interval: seconds between pings; a ``(interval, grace)``
         tuple adds ``grace`` to the interval the handshake advertises.
     :param ping_timeout: seconds the client has to answer a ping.
     :param max_http_buffer_size: the most bytes in a POST or a WebSocket
         message.
     :param allow_upgrades: whether polling sessions may upgrade.
+    :param http_compression: compress polling answers (gzip or deflate).
+    :param compression_threshold: the smallest answer compressed, in bytes.
+    :param cookie: the name of a session cookie set on polling handshakes,
+        or a dict with ``name`` and the cookie's attributes.
+    :param cors_allowed_origins: ``None`` (same origin), ``"*"``, an origin,
+        a list of them, a callable ``f(origin, environ)``, or ``[]`` to turn
+        CORS handling off.
+    :param cors_credentials: send ``Access-Control-Allow-Credentials``.
     :param transports: ``"polling"``, ``"websocket"``, or a list of them.
     :param json: a module with ``dumps`` and ``loads`` for JSON messages.
     :param async_handlers: run each message handler on its own task (the
         default, as python-engineio); with ``False`` one session's messages
         are handled one at a time, in order.
+    :param monitor_clients: accepted for compatibility; the core times every
+        session itself.
     :param logger: ``True`` for INFO logs on ``engineio.server``, or a
         logger.
+
+    Example, under uvicorn::
+
+        eio = engineio_rs.AsyncServer()
+
+        @eio.on("message")
+        async def message(sid, data):
+            await eio.send(sid, data)
+
+        app = engineio_rs.ASGIApp(eio)
     """
 
-    reason = _Reason
-    compression_methods = ["gzip", "deflate"]
-    event_names = ["connect", "disconnect", "message"]
-    valid_transports = ["polling", "websocket"]
+    _modes = ("asgi",)
 
-    def __init__(
-        self,
-        async_mode=None,
-        ping_interval=25,
-        ping_timeout=20,
-        max_http_buffer_size=1000000,
-        allow_upgrades=True,
-        http_compression=True,
-        compression_threshold=1024,
-        cookie=None,
-        cors_allowed_origins=None,
-        cors_credentials=True,
-        logger=False,
-        json=None,
-        async_handlers=True,
-        monitor_clients=None,
-        transports=None,
-        **kwargs,
-    ):
-        if async_mode not in (None, "asgi"):
-            raise ValueError(f"async_mode {async_mode!r} is not available (only 'asgi')")
-        for name, value in {
-            "cookie": cookie,
-            "cors_allowed_origins": cors_allowed_origins,
-            "monitor_clients": monitor_clients,
-        }.items():
-            if value != _NOT_YET[name]:
-                raise NotImplementedError(f"the {name} option is not available yet")
-        # Responses are not compressed yet, whatever `http_compression` says.
-        self.http_compression = http_compression
-        self.compression_threshold = compression_threshold
-        self.async_mode = "asgi"
-        if isinstance(ping_interval, (tuple, list)):
-            self.ping_interval, self.ping_interval_grace_period = ping_interval
-        else:
-            self.ping_interval, self.ping_interval_grace_period = ping_interval, 0
-        self.ping_timeout = ping_timeout
-        self.max_http_buffer_size = max_http_buffer_size
-        self.allow_upgrades = allow_upgrades
-        self.async_handlers = async_handlers
-        if transports is None:
-            transports = list(self.valid_transports)
-        elif isinstance(transports, str):
-            transports = [transports]
-        self.transports = [t for t in transports if t in self.valid_transports]
-        if not self.transports:
-            raise ValueError("No valid transports provided")
-        if json is not None:
-            packet.Packet.json = json
-        self.json = json or _json
-        if logger is True:
-            self.logger = default_logger
-            self.logger.setLevel(logging.INFO)
-        elif logger:
-            self.logger = logger
-        else:
-            self.logger = default_logger
-        self.handlers = {}
-        self.sockets = {}
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         self._tasks = set()
-        self.environ = {}
+
+    def is_asyncio_based(self):
+        """Whether this server runs on asyncio: it does."""
+        return True
 
     # ===== the application's calls =====
-
-    def on(self, event, handler=None):
-        """Registers an event handler (``connect``, ``message``,
-        ``disconnect``); usable as a decorator."""
-        if event not in self.event_names:
-            raise ValueError("Invalid event")
-
-        def set_handler(handler):
-            self.handlers[event] = handler
-            return handler
-
-        if handler is None:
-            return set_handler
-        set_handler(handler)
-        return None
 
     async def send(self, sid, data):
         """Sends a message (``str``, ``bytes``, or a ``dict``/``list`` sent as
@@ -169,19 +88,11 @@ class AsyncServer:
         await self.send_packet(sid, packet.Packet(packet.MESSAGE, data=data))
 
     async def send_packet(self, sid, pkt):
-        """Sends a message packet to a session."""
-        sock = self.sockets.get(sid)
-        if sock is None:
-            self.logger.warning("Cannot send to sid %s", sid)
-            return
-        if pkt.packet_type != packet.MESSAGE:
-            raise ValueError("only MESSAGE packets can be sent")
-        data = pkt.data if pkt.binary else pkt.encode()[1:]
-        try:
-            sock.core.send(data)
-        except ValueError as err:
-            self.logger.warning("Cannot send to sid %s: %s", sid, err.args[-1])
-        self._apply(sock)
+        """Sends a message packet to a session (its encoding is cached, so a
+        broadcast encodes once)."""
+        sock = self._queue(sid, pkt)
+        if sock is not None:
+            self._apply(sock)
 
     async def disconnect(self, sid=None):
         """Closes a session, or every session; never blocks."""
@@ -189,12 +100,8 @@ class AsyncServer:
         for one in sids:
             sock = self.sockets.get(one)
             if sock is not None:
-                sock.core.close(self.reason.SERVER_DISCONNECT, _now())
+                sock.core.close(self.reason.SERVER_DISCONNECT, now())
                 self._apply(sock)
-
-    def transport(self, sid):
-        """The transport of a session: ``"polling"`` or ``"websocket"``."""
-        return self.sockets[sid].core.transport
 
     async def get_session(self, sid):
         """The user session (a dict) of a session."""
@@ -211,7 +118,11 @@ class AsyncServer:
         sock.session = session
 
     def session(self, sid):
-        """The user session as an async context manager."""
+        """The user session as an async context manager::
+
+        async with eio.session(sid) as session:
+            session["name"] = name
+        """
         server = self
 
         class _SessionContext:
@@ -255,37 +166,28 @@ class AsyncServer:
         """An ``asyncio.Event``."""
         return asyncio.Event(*args, **kwargs)
 
-    def generate_id(self):
-        """A new session id (20 URL-safe characters)."""
-        return _core.generate_sid()
+    # ===== what the sessions ask for =====
 
-    # ===== the one place where what a session reports is applied =====
+    def _socket_class(self):
+        return _Socket
 
-    def _apply(self, sock):
-        events = sock.core.take_events()
-        if events["closed"]:
-            self.logger.info("%s: closed (%s)", sock.sid, events["detail"] or events["closed"])
-        if events["forget"] and self.sockets.get(sock.sid) is sock:
-            del self.sockets[sock.sid]
-            self.environ.pop(sock.sid, None)
-        if events["wake"]:
-            sock.notify()
-        if events["deadline_changed"]:
-            sock.timer_moved.set()
-        if events["dispatch"]:
-            self.start_background_task(self._dispatch, sock)
+    def _timer_moved(self, sock):
+        sock.timer_moved.set()
+
+    def _start_dispatch(self, sock):
+        self.start_background_task(self._dispatch, sock)
 
     async def _run_timers(self, sock):
         while not sock.core.is_finished:
             sock.timer_moved.clear()
             deadline = sock.core.next_deadline()
-            timeout = None if deadline is None else max(0.0, deadline - _now())
+            timeout = None if deadline is None else max(0.0, deadline - now())
             try:
                 await asyncio.wait_for(sock.timer_moved.wait(), timeout)
                 continue
             except asyncio.TimeoutError:
                 pass
-            sock.core.handle_timeout(_now())
+            sock.core.handle_timeout(now())
             self._apply(sock)
 
     async def _dispatch(self, sock):
@@ -304,12 +206,10 @@ class AsyncServer:
                 await self._handle_message(sock, data)
 
     async def _handle_message(self, sock, data):
-        if isinstance(data, str):
-            data = packet.Packet(encoded_packet="4" + data).data
         try:
-            await self._trigger_event("message", sock.sid, data)
+            await self._trigger_event("message", sock.sid, self._message_data(data))
         finally:
-            sock.core.message_handled(_now())
+            sock.core.message_handled(now())
             self._apply(sock)
 
     async def _trigger_event(self, event, *args):
@@ -340,115 +240,77 @@ class AsyncServer:
         """Serves one ASGI ``http`` or ``websocket`` request to the
         engine.io path."""
         websocket = scope["type"] == "websocket"
-        query = scope.get("query_string", b"").decode("latin-1")
-        method = "GET" if websocket else scope.get("method", "GET")
+        environ = _environ(scope, receive, send)
+        refused = self._origin_refused(environ)
+        if refused is not None:
+            return await self._answer(scope, receive, send, refused, environ)
+        query = environ["QUERY_STRING"]
+        method = "GET" if websocket else environ["REQUEST_METHOD"]
         kind, target, answer = _core.route(method, query, websocket, self.transports)
         if kind == "error":
-            return await self._answer_error(scope, receive, send, answer)
+            return await self._answer(scope, receive, send, self._core_answer(answer), environ)
         if kind == "refused":
             if target not in self.sockets:
                 answer = _core.unknown_session(websocket)
-            return await self._answer_error(scope, receive, send, answer)
+            return await self._answer(scope, receive, send, self._core_answer(answer), environ)
         if kind == "preflight":
-            return await self._respond(send, 204, [], b"")
+            return await self._answer(scope, receive, send, (204, [], b""), environ)
         if kind == "close_websocket":
             await receive()
             await send({"type": "websocket.accept"})
             return await send({"type": "websocket.close"})
         if kind == "handshake":
-            return await self._handshake(target, scope, receive, send)
+            return await self._handshake(target, scope, receive, send, environ)
         sock = self.sockets.get(target)
         if sock is None:
-            return await self._answer_error(scope, receive, send, _core.unknown_session(websocket))
+            answer = self._core_answer(_core.unknown_session(websocket))
+            return await self._answer(scope, receive, send, answer, environ)
         if kind == "poll":
-            return await self._poll(sock, receive, send)
+            return await self._poll(sock, receive, send, environ)
         if kind == "post":
-            return await self._post(sock, scope, receive, send)
+            return await self._post(sock, scope, receive, send, environ)
         return await self._upgrade(sock, receive, send)
 
-    async def _answer_error(self, scope, receive, send, answer):
+    async def _answer(self, scope, receive, send, answer, environ):
+        """Writes an ``(status, headers, body)`` answer, decorated with CORS
+        headers and compression; a refused WebSocket is closed (1008)."""
         if scope["type"] == "websocket":
             await receive()
             return await send({"type": "websocket.close", "code": 1008})
-        return await self._send_answer(send, answer)
+        status, headers, body = self._decorate(*answer, environ)
+        await _respond(send, status, headers, body)
 
-    async def _send_answer(self, send, answer):
-        """Writes an ``(status, content_type or None, body)`` answer the
-        core rendered."""
-        status, content_type, body = answer
-        headers = [(b"content-type", content_type.encode())] if content_type else []
-        return await self._respond(send, status, headers, body.encode())
-
-    @staticmethod
-    async def _respond(send, status, headers, body):
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-
-    async def _payload(self, send, body):
-        headers = [
-            (b"content-type", b"text/plain; charset=UTF-8"),
-            (b"cache-control", b"no-store"),
-        ]
-        await self._respond(send, 200, headers, body.encode())
-
-    def _new_session(self, transport):
-        sid = self.generate_id()
-        core = _core.Session(
-            transport,
-            _now(),
-            ping_interval=float(self.ping_interval),
-            ping_timeout=float(self.ping_timeout),
-            max_poll_wait=float(self.ping_interval + self.ping_timeout),
-            max_poll_bytes=self.max_http_buffer_size,
-            max_payload_bytes=self.max_http_buffer_size,
-        )
-        sock = _Socket(sid, core)
-        self.sockets[sid] = sock
-        return sock
-
-    def _open_packet_fields(self, sock, transport):
-        upgrades = (
-            ["websocket"]
-            if transport == "polling" and self.allow_upgrades and "websocket" in self.transports
-            else []
-        )
-        interval = float(self.ping_interval + self.ping_interval_grace_period)
-        return (sock.sid, upgrades, interval, float(self.ping_timeout), self.max_http_buffer_size)
-
-    async def _handshake(self, transport, scope, receive, send):
-        sock = self._new_session(transport)
-        environ = _environ(scope)
-        self.environ[sock.sid] = environ
+    async def _handshake(self, transport, scope, receive, send, environ):
+        sock = self._new_session(transport, environ)
         ret = await self._trigger_event("connect", sock.sid, environ)
         if ret is not None and ret is not True:
             sock.core.reject()
             self._apply(sock)
             self.environ.pop(sock.sid, None)
             self.logger.warning("Application rejected connection")
-            body = self.json.dumps(ret if ret is not False else "Unauthorized")
             if transport == "websocket":
                 await receive()
                 return await send({"type": "websocket.close", "code": 1008})
-            headers = [(b"content-type", b"application/json")]
-            return await self._respond(send, 401, headers, body.encode())
+            answer = (401, [("Content-Type", "application/json")], self._rejection_body(ret))
+            return await self._answer(scope, receive, send, answer, environ)
         self.start_background_task(self._run_timers, sock)
-        if transport == "polling":
-            return await self._payload(
-                send, sock.core.open_payload(*self._open_packet_fields(sock, transport))
-            )
         fields = self._open_packet_fields(sock, transport)
+        if transport == "polling":
+            body = sock.core.open_payload(*fields)
+            answer = self._payload_answer(body, environ, sock.sid)
+            return await _respond(send, *answer)
         await receive()
         await send({"type": "websocket.accept"})
         await send({"type": "websocket.send", "text": _core.open_packet(*fields)})
         await self._websocket_loop(sock, sock.core.websocket, receive, send)
 
-    async def _poll(self, sock, receive, send):
+    async def _poll(self, sock, receive, send, environ):
         await receive()  # the (empty) request body
         try:
-            sock.core.begin_poll(_now())
+            sock.core.begin_poll(now())
         except ValueError as err:
             self._apply(sock)
-            return await self._error_from(send, err)
+            return await _respond(send, *self._decorate(*self._refusal(err), environ))
         self._apply(sock)
         # The client closing the connection ends the poll (and, as with the
         # Node server, the session).
@@ -459,31 +321,31 @@ class AsyncServer:
                 body = sock.core.poll_payload()
                 self._apply(sock)
                 if body is not None:
-                    return await self._payload(send, body)
+                    return await _respond(send, *self._payload_answer(body, environ))
                 waiting = asyncio.ensure_future(changed.wait())
                 done, _ = await asyncio.wait({waiting, gone}, return_when=asyncio.FIRST_COMPLETED)
                 if gone in done:
                     waiting.cancel()
-                    sock.core.poll_aborted(_now())
+                    sock.core.poll_aborted(now())
                     self._apply(sock)
                     return None
         finally:
             gone.cancel()
 
-    async def _post(self, sock, scope, receive, send):
-        content_type = dict(scope.get("headers", [])).get(b"content-type", b"").decode()
+    async def _post(self, sock, scope, receive, send, environ):
+        content_type = environ.get("CONTENT_TYPE")
         try:
-            sock.core.begin_post(_now(), content_type or None)
+            sock.core.begin_post(now(), content_type or None)
         except ValueError as err:
             self._apply(sock)
-            return await self._error_from(send, err)
+            return await _respond(send, *self._decorate(*self._refusal(err), environ))
         self._apply(sock)
         body = b""
         more = True
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
-                sock.core.post_aborted(_now())
+                sock.core.post_aborted(now())
                 self._apply(sock)
                 return None
             body += message.get("body", b"")
@@ -491,29 +353,25 @@ class AsyncServer:
             if len(body) > self.max_http_buffer_size:
                 sock.core.post_too_large()
                 self._apply(sock)
-                return await self._respond(send, 413, [], b"")
+                return await _respond(send, *self._decorate(413, [], b"", environ))
         try:
-            sock.core.post_payload(body, _now())
+            sock.core.post_payload(body, now())
         except ValueError as err:
             self._apply(sock)
-            return await self._error_from(send, err)
+            return await _respond(send, *self._decorate(*self._refusal(err), environ))
         self._apply(sock)
         while True:
             changed = sock.changed
             if sock.core.post_accepted():
                 break
             await changed.wait()
-        return await self._respond(send, 200, [(b"content-type", b"text/html")], b"ok")
-
-    async def _error_from(self, send, err):
-        """Answers a request the session refused with the
-        ``ValueError((status, code, message))`` it raised."""
-        return await self._send_answer(send, _core.refusal_answer(*err.args, False))
+        ok = self._decorate(200, [("Content-Type", "text/html")], b"ok", environ)
+        return await _respond(send, *ok)
 
     async def _upgrade(self, sock, receive, send):
         await receive()
         try:
-            ws = sock.core.attach_websocket(_now())
+            ws = sock.core.attach_websocket(now())
         except ValueError:
             self._apply(sock)
             await send({"type": "websocket.accept"})
@@ -564,38 +422,54 @@ class AsyncServer:
     def _ws_message(self, sock, ws, message):
         """Feeds one ASGI WebSocket message to the session; returns a close
         code when the WebSocket is over (-1: just stop)."""
-        now = _now()
+        at = now()
         if message["type"] == "websocket.disconnect":
-            sock.core.ws_ended(ws, "closed", now)
+            sock.core.ws_ended(ws, "closed", at)
             self._apply(sock)
             return -1
         if message.get("text") is not None:
             text = message["text"]
-            if len(text.encode()) > self.max_http_buffer_size:
-                code = sock.core.ws_ended(ws, "too big", now)
+            if _too_big(text, self.max_http_buffer_size):
+                code = sock.core.ws_ended(ws, "too big", at)
             else:
-                code = sock.core.ws_receive_text(ws, text, now)
+                code = sock.core.ws_receive_text(ws, text, at)
         else:
             data = message.get("bytes") or b""
             if len(data) > self.max_http_buffer_size:
-                code = sock.core.ws_ended(ws, "too big", now)
+                code = sock.core.ws_ended(ws, "too big", at)
             else:
-                sock.core.ws_receive_binary(ws, data, now)
+                sock.core.ws_receive_binary(ws, data, at)
                 code = None
         self._apply(sock)
         return code
 
 
-def _environ(scope):
-    """A WSGI-style environ for the connect handler, as python-engineio's
-    ASGI driver builds it (with the real client address)."""
+def _too_big(text, limit):
+    """Whether ``text`` takes more than ``limit`` bytes in UTF-8 (encoding
+    it only when its length cannot tell)."""
+    if len(text) > limit:
+        return True
+    return len(text) * 4 > limit and len(text.encode()) > limit
+
+
+async def _respond(send, status, headers, body):
+    """Writes an HTTP answer on ASGI."""
+    raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _environ(scope, receive=None, send=None):
+    """A WSGI-style environ, as python-engineio's ASGI driver builds it, but
+    with the real client address (python-engineio says 127.0.0.1)."""
     query = scope.get("query_string", b"").decode("latin-1")
     client = scope.get("client") or ("127.0.0.1", 0)
+    path = scope.get("path", "")
     environ = {
         "REQUEST_METHOD": scope.get("method", "GET"),
-        "PATH_INFO": scope.get("path", ""),
+        "PATH_INFO": path,
         "QUERY_STRING": query,
-        "RAW_URI": scope.get("path", "") + ("?" + query if query else ""),
+        "RAW_URI": path + ("?" + query if query else ""),
         "SCRIPT_NAME": "",
         "SERVER_PROTOCOL": "HTTP/1.1",
         "REMOTE_ADDR": client[0],
@@ -603,6 +477,8 @@ def _environ(scope):
         "SERVER_NAME": "asgi",
         "SERVER_PORT": "0",
         "asgi.scope": scope,
+        "asgi.receive": receive,
+        "asgi.send": send,
     }
     for name, value in scope.get("headers", []):
         key = name.decode("latin-1").upper().replace("-", "_")
@@ -610,6 +486,7 @@ def _environ(scope):
             key = "HTTP_" + key
         value = value.decode("latin-1")
         environ[key] = environ[key] + "," + value if key in environ else value
-    environ["wsgi.url_scheme"] = scope.get("scheme", "http")
+    scheme = {"ws": "http", "wss": "https"}.get(scope.get("scheme"), scope.get("scheme", "http"))
+    environ["wsgi.url_scheme"] = environ.get("HTTP_X_FORWARDED_PROTO", scheme)
     environ["QUERY_PARAMS"] = urllib.parse.parse_qs(query)
     return environ

@@ -1,0 +1,116 @@
+"""Echo servers for the tests: ours (``engineio_rs``) or python-engineio's
+(``engineio``), as ``AsyncServer`` under uvicorn (ASGI) or ``Server`` under
+werkzeug's threaded server (WSGI), on 127.0.0.1, each in a thread.
+
+Every message is echoed, except ``cmd:close`` (the server disconnects the
+session). A handshake with the ``X-Reject`` header is refused with data.
+Events go to ``Running.events``: ``("connect", sid)``, ``("message",
+data)``, ``("disconnect", reason)``.
+"""
+
+import queue
+import socket
+import threading
+import time
+
+import engineio
+import engineio_rs
+
+IMPLEMENTATIONS = {"ours": engineio_rs, "python-engineio": engineio}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Running:
+    """An echo server of ``impl`` (a module) served as ``kind`` (``"asgi"``
+    or ``"wsgi"``); ``app_options`` go to ``ASGIApp``/``WSGIApp``."""
+
+    def __init__(self, kind="asgi", impl=engineio_rs, app_options=None, **options):
+        self.kind = kind
+        self.events = queue.Queue()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        if kind == "asgi":
+            self.eio = impl.AsyncServer(async_mode="asgi", **options)
+            self._handlers(asynchronous=True)
+            self._serve_asgi(impl.ASGIApp(self.eio, **(app_options or {})))
+        else:
+            self.eio = impl.Server(async_mode="threading", **options)
+            self._handlers(asynchronous=False)
+            self._serve_wsgi(impl.WSGIApp(self.eio, **(app_options or {})))
+
+    def _handlers(self, asynchronous):
+        eio = self.eio
+
+        @eio.on("connect")
+        def connect(sid, environ):
+            if environ.get("HTTP_X_REJECT"):
+                return {"reason": "rejected by the test"}
+            self.events.put(("connect", sid))
+            return None
+
+        if asynchronous:
+
+            @eio.on("message")
+            async def message(sid, data):
+                self.events.put(("message", data))
+                if data == "cmd:close":
+                    await eio.disconnect(sid)
+                else:
+                    await eio.send(sid, data)
+
+        else:
+
+            @eio.on("message")
+            def message(sid, data):
+                self.events.put(("message", data))
+                if data == "cmd:close":
+                    eio.disconnect(sid)
+                else:
+                    eio.send(sid, data)
+
+        @eio.on("disconnect")
+        def disconnect(sid, reason):
+            self.events.put(("disconnect", reason))
+
+    def _serve_asgi(self, app):
+        import uvicorn
+
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+
+    def _serve_wsgi(self, app):
+        import logging
+
+        from werkzeug.serving import make_server
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self.server = make_server("127.0.0.1", self.port, app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def next_event(self, kind):
+        deadline = time.monotonic() + 10
+        while True:
+            event = self.events.get(timeout=max(0.01, deadline - time.monotonic()))
+            if event[0] == kind:
+                return event
+
+    def stop(self):
+        if self.kind == "asgi":
+            self.server.should_exit = True
+        else:
+            self.server.shutdown()
+        self.thread.join(10)
