@@ -6,6 +6,7 @@
 //! servers. Protocol decisions are made here, in Rust, never a second time
 //! in Python.
 
+mod native;
 mod routing;
 mod session;
 
@@ -116,6 +117,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(split_payload, m)?)?;
     m.add_function(wrap_pyfunction!(join_payload, m)?)?;
     m.add_class::<session::Session>()?;
+    m.add_class::<native::NativeServer>()?;
+    m.add_class::<native::Reply>()?;
     m.add_function(wrap_pyfunction!(routing::route, m)?)?;
     m.add_function(wrap_pyfunction!(routing::unknown_session, m)?)?;
     m.add_function(wrap_pyfunction!(routing::generate_sid, m)?)?;

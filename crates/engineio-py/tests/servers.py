@@ -1,6 +1,8 @@
 """Echo servers for the tests: ours (``engineio_rs``) or python-engineio's
-(``engineio``), as ``AsyncServer`` under uvicorn (ASGI) or ``Server`` under
-werkzeug's threaded server (WSGI), on 127.0.0.1, each in a thread.
+(``engineio``), as ``AsyncServer`` under uvicorn (``"asgi"``), ``Server``
+under werkzeug's threaded server (``"wsgi"``), or ours in native mode
+(``"native-async"``, ``"native-threads"``), on 127.0.0.1, each in a
+thread.
 
 Every message is echoed, except ``cmd:close`` (the server disconnects the
 session). A handshake with the ``X-Reject`` header is refused with data.
@@ -26,8 +28,8 @@ def free_port():
 
 
 class Running:
-    """An echo server of ``impl`` (a module) served as ``kind`` (``"asgi"``
-    or ``"wsgi"``); ``app_options`` go to ``ASGIApp``/``WSGIApp``."""
+    """An echo server of ``impl`` (a module) served as ``kind``;
+    ``app_options`` go to ``ASGIApp``/``WSGIApp`` (or native ``run()``)."""
 
     def __init__(self, kind="asgi", impl=engineio_rs, app_options=None, **options):
         self.kind = kind
@@ -38,6 +40,14 @@ class Running:
             self.eio = impl.AsyncServer(async_mode="asgi", **options)
             self._handlers(asynchronous=True)
             self._serve_asgi(impl.ASGIApp(self.eio, **(app_options or {})))
+        elif kind == "native-async":
+            self.eio = impl.AsyncServer(async_mode="native", **options)
+            self._handlers(asynchronous=True)
+            self._serve_native_async(app_options or {})
+        elif kind == "native-threads":
+            self.eio = impl.Server(async_mode="native", **options)
+            self._handlers(asynchronous=False)
+            self._serve_native_threads(app_options or {})
         else:
             self.eio = impl.Server(async_mode="threading", **options)
             self._handlers(asynchronous=False)
@@ -101,6 +111,33 @@ class Running:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
+    def _serve_native_async(self, app_options):
+        import asyncio
+
+        self.loop = asyncio.new_event_loop()
+        run = self.eio.run("127.0.0.1", self.port, close_timeout=0.5, **app_options)
+        self.thread = threading.Thread(
+            target=self.loop.run_until_complete, args=(run,), daemon=True
+        )
+        self.thread.start()
+        self._wait_native()
+
+    def _serve_native_threads(self, app_options):
+        self.thread = threading.Thread(
+            target=self.eio.run,
+            args=("127.0.0.1", self.port),
+            kwargs={"close_timeout": 0.5, **app_options},
+            daemon=True,
+        )
+        self.thread.start()
+        self._wait_native()
+
+    def _wait_native(self):
+        deadline = time.monotonic() + 10
+        while self.eio.native_port is None:
+            assert time.monotonic() < deadline, "the native server did not start"
+            time.sleep(0.02)
+
     def next_event(self, kind):
         deadline = time.monotonic() + 10
         while True:
@@ -111,6 +148,13 @@ class Running:
     def stop(self):
         if self.kind == "asgi":
             self.server.should_exit = True
+        elif self.kind == "native-async":
+            import asyncio
+
+            asyncio.run_coroutine_threadsafe(self.eio.shutdown(), self.loop).result(10)
+        elif self.kind == "native-threads":
+            self.eio.shutdown()
         else:
             self.server.shutdown()
         self.thread.join(10)
+        assert not self.thread.is_alive(), f"the {self.kind} server did not stop"

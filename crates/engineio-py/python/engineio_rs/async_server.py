@@ -13,7 +13,7 @@ import asyncio
 import inspect
 import urllib.parse
 
-from . import _core, packet
+from . import _core, native, packet
 from .base_server import BaseServer, BaseSocket, now
 
 
@@ -70,7 +70,7 @@ class AsyncServer(BaseServer):
         app = engineio_rs.ASGIApp(eio)
     """
 
-    _modes = ("asgi",)
+    _modes = ("asgi", "native")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -90,12 +90,17 @@ class AsyncServer(BaseServer):
     async def send_packet(self, sid, pkt):
         """Sends a message packet to a session (its encoding is cached, so a
         broadcast encodes once)."""
+        if self._native is not None:
+            return native.send(self, sid, self._message_packet(pkt))
         sock = self._queue(sid, pkt)
         if sock is not None:
             self._apply(sock)
+        return None
 
     async def disconnect(self, sid=None):
         """Closes a session, or every session; never blocks."""
+        if self._native is not None:
+            return native.disconnect(self, sid)
         sids = [sid] if sid is not None else list(self.sockets)
         for one in sids:
             sock = self.sockets.get(one)
@@ -136,8 +141,48 @@ class AsyncServer(BaseServer):
         return _SessionContext()
 
     async def shutdown(self):
-        """Closes every session."""
-        await self.disconnect()
+        """Closes every session; a native server then stops (``run()``
+        returns once the disconnect handlers have run)."""
+        if self._native is not None:
+            self._native.shutdown()
+        else:
+            await self.disconnect()
+
+    async def run(
+        self,
+        host="127.0.0.1",
+        port=5000,
+        static_files=None,
+        engineio_path="engine.io",
+        threads=2,
+        close_timeout=5,
+    ):
+        """Serves a native server (``async_mode="native"``) on ``host:port``
+        until ``shutdown()`` or until this coroutine is cancelled (then
+        gracefully: the disconnect handlers still run). Our Rust server owns
+        the sockets; the handlers run on this asyncio loop.
+
+        :param static_files: static file rules, as ``ASGIApp``'s.
+        :param engineio_path: where the server answers.
+        :param threads: the Rust server's I/O threads.
+        :param close_timeout: how long a shutdown waits for polling clients
+            to fetch their close packet, in seconds.
+
+        Example::
+
+            eio = engineio_rs.AsyncServer(async_mode="native")
+
+            @eio.on("message")
+            async def message(sid, data):
+                await eio.send(sid, data)
+
+            asyncio.run(eio.run("127.0.0.1", 5000))
+        """
+        if self.async_mode != "native":
+            raise RuntimeError("run() serves a native server: create it with async_mode='native'")
+        self._native = native.make_core(self, engineio_path, threads, close_timeout)
+        runner = native.AsyncRunner(self)
+        await runner.run(host, port, static_files)
 
     def start_background_task(self, target, *args, **kwargs):
         """Runs ``target(*args, **kwargs)`` as a task. The server keeps a
@@ -239,6 +284,7 @@ class AsyncServer(BaseServer):
     async def handle_request(self, scope, receive, send):
         """Serves one ASGI ``http`` or ``websocket`` request to the
         engine.io path."""
+        self._not_native()
         websocket = scope["type"] == "websocket"
         environ = _environ(scope, receive, send)
         refused = self._origin_refused(environ)

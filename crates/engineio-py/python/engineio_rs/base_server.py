@@ -44,6 +44,11 @@ class BaseSocket:
         self.session = {}
 
     @property
+    def transport(self):
+        """``"polling"`` or ``"websocket"``."""
+        return self.core.transport
+
+    @property
     def upgraded(self):
         """Whether the session runs over WebSocket after an upgrade from
         polling (python-socketio's admin UI reads it)."""
@@ -132,6 +137,16 @@ class BaseServer:
         self.handlers = {}
         self.sockets = {}
         self.environ = {}
+        #: The Rust server of native mode, once ``run()`` has started it.
+        self._native = None
+        #: The port a native server listens on, once started.
+        self.native_port = None
+
+    def _not_native(self):
+        if self.async_mode == "native":
+            raise RuntimeError(
+                "a native server serves its own sockets: start it with run(host, port)"
+            )
 
     # ===== the application's calls that need no I/O =====
 
@@ -165,7 +180,7 @@ class BaseServer:
 
     def transport(self, sid):
         """The transport of a session: ``"polling"`` or ``"websocket"``."""
-        return self.sockets[sid].core.transport
+        return self.sockets[sid].transport
 
     def generate_id(self):
         """A new session id: 20 URL-safe characters from the OS's CSPRNG."""

@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 
-from . import _core, packet
+from . import _core, native, packet
 from .base_server import BaseServer, BaseSocket, now
 
 
@@ -101,7 +101,7 @@ class Server(BaseServer):
         app = engineio_rs.WSGIApp(eio)
     """
 
-    _modes = ("threading",)
+    _modes = ("threading", "native")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -117,17 +117,22 @@ class Server(BaseServer):
     def send_packet(self, sid, pkt):
         """Sends a message packet to a session (its encoding is cached, so a
         broadcast encodes once)."""
+        if self._native is not None:
+            return native.send(self, sid, self._message_packet(pkt))
         sock = self.sockets.get(sid)
         if sock is None:
             self.logger.warning("Cannot send to sid %s", sid)
-            return
+            return None
         with sock.cond:
             if self._queue(sid, pkt) is not None:
                 self._apply(sock)
+        return None
 
     def disconnect(self, sid=None):
         """Closes a session, or every session; never blocks (python-engineio's
         can hang here on a polling session)."""
+        if self._native is not None:
+            return native.disconnect(self, sid)
         sids = [sid] if sid is not None else list(self.sockets)
         for one in sids:
             sock = self.sockets.get(one)
@@ -169,8 +174,50 @@ class Server(BaseServer):
         return _SessionContext()
 
     def shutdown(self):
-        """Closes every session."""
-        self.disconnect()
+        """Closes every session; a native server then stops (``run()``
+        returns once the disconnect handlers have run)."""
+        if self._native is not None:
+            self._native.shutdown()
+        else:
+            self.disconnect()
+
+    def run(
+        self,
+        host="127.0.0.1",
+        port=5000,
+        static_files=None,
+        engineio_path="engine.io",
+        workers=8,
+        threads=2,
+        close_timeout=5,
+    ):
+        """Serves a native server (``async_mode="native"``) on ``host:port``
+        until ``shutdown()`` or Ctrl-C: our Rust server owns the sockets,
+        ``workers`` threads run the handlers.
+
+        :param static_files: static file rules, as ``WSGIApp``'s.
+        :param engineio_path: where the server answers.
+        :param workers: handler threads.
+        :param threads: the Rust server's I/O threads.
+        :param close_timeout: how long a shutdown waits for polling clients
+            to fetch their close packet, in seconds.
+
+        Example::
+
+            eio = engineio_rs.Server(async_mode="native")
+
+            @eio.on("message")
+            def message(sid, data):
+                eio.send(sid, data)
+
+            eio.run("127.0.0.1", 5000)
+        """
+        if self.async_mode != "native":
+            raise RuntimeError("run() serves a native server: create it with async_mode='native'")
+        self._native = native.make_core(self, engineio_path, threads, close_timeout)
+        self.native_port = self._native.listen(host, port, static_files)
+        self.logger.info("engineio_rs native server on %s:%s", host, self.native_port)
+        native.ThreadRunner(self, workers).run()
 
     def start_background_task(self, target, *args, **kwargs):
         """Runs ``target(*args, **kwargs)`` on a daemon thread and returns
@@ -256,6 +303,7 @@ class Server(BaseServer):
     def handle_request(self, environ, start_response):
         """Serves one WSGI request to the engine.io path; returns the body
         as a list of ``bytes``."""
+        self._not_native()
         answer = self._serve(environ, start_response)
         if answer is None:  # a WebSocket ran; the connection is not HTTP any more
             return _after_websocket(environ)
