@@ -62,6 +62,8 @@ struct Queue {
     stopped: AtomicBool,
     /// Whether a wake-up byte is pending on the socket pair.
     signaled: AtomicBool,
+    /// Whether a task will wake Python after the current round.
+    flush_pending: AtomicBool,
     /// The writing end of the asyncio wake-up socket pair.
     signal: Mutex<Option<UnixStream>>,
 }
@@ -73,9 +75,19 @@ impl Queue {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn push(&self, event: Event) {
+    /// Queues an event. Python is woken once the server's current round
+    /// of ready tasks has run, so the events of one round (many sessions'
+    /// messages under load) reach Python in one batch, with one wake-up.
+    fn push(self: &Arc<Self>, event: Event) {
         self.lock().push_back(event);
-        self.wake();
+        if !self.flush_pending.swap(true, Ordering::AcqRel) {
+            let queue = self.clone();
+            tokio::spawn(async move {
+                tokio::task::yield_now().await;
+                queue.flush_pending.store(false, Ordering::Release);
+                queue.wake();
+            });
+        }
     }
 
     fn wake(&self) {
@@ -305,7 +317,7 @@ impl NativeServer {
     #[pyo3(signature = (
         *, ping_interval, ping_grace, ping_timeout, max_http_buffer_size, allow_upgrades,
         transports, http_compression, compression_threshold, cookie, cors_allowed_origins,
-        cors_credentials, async_handlers, engineio_path, close_timeout=30.0, threads=2
+        cors_credentials, async_handlers, engineio_path, close_timeout=30.0, threads=1
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(

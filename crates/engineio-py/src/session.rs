@@ -26,6 +26,8 @@ pub(crate) struct Session {
     /// The instant that `base_seconds` stands for.
     base: Instant,
     base_seconds: f64,
+    /// The close last reported by `take_flags`.
+    closed_detail: Option<(&'static str, Option<String>)>,
 }
 
 impl Session {
@@ -145,6 +147,7 @@ impl Session {
             core: CoreSession::new(transport, config, base),
             base,
             base_seconds: now,
+            closed_detail: None,
         })
     }
 
@@ -390,6 +393,30 @@ impl Session {
     fn handle_timeout(&mut self, now: f64) {
         let at = self.at(now);
         self.core.handle_timeout(at);
+    }
+
+    /// What happened since the last call, as bits: 1 wake, 2
+    /// deadline_changed, 4 dispatch, 8 forget, 16 closed (then
+    /// `closed_detail` has the reason and detail). `0` when nothing did:
+    /// the fast form of `take_events`, called after every change.
+    fn take_flags(&mut self) -> u8 {
+        let events = self.core.take_events();
+        let mut flags = u8::from(events.wake)
+            | u8::from(events.deadline_changed) << 1
+            | u8::from(events.dispatch) << 2
+            | u8::from(events.forget) << 3;
+        if let Some(closed) = events.closed {
+            flags |= 16;
+            self.closed_detail = Some((closed.reason.as_str(), closed.detail));
+        }
+        flags
+    }
+
+    /// The reason and detail (what went wrong, or `None`) of the close
+    /// that the last `take_flags` reported.
+    #[getter]
+    fn closed_detail(&self) -> Option<(&'static str, Option<String>)> {
+        self.closed_detail.clone()
     }
 
     /// What happened since the last call: a dict with `wake`,

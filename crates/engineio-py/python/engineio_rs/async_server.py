@@ -13,7 +13,7 @@ import asyncio
 import inspect
 import urllib.parse
 
-from . import _core, native, packet
+from . import _core, native
 from .base_server import BaseServer, BaseSocket, now
 
 
@@ -85,14 +85,17 @@ class AsyncServer(BaseServer):
     async def send(self, sid, data):
         """Sends a message (``str``, ``bytes``, or a ``dict``/``list`` sent as
         JSON) to a session; does nothing if it is gone."""
-        await self.send_packet(sid, packet.Packet(packet.MESSAGE, data=data))
+        self._send(sid, self._message_payload(data))
 
     async def send_packet(self, sid, pkt):
         """Sends a message packet to a session (its encoding is cached, so a
         broadcast encodes once)."""
+        self._send(sid, self._message_packet(pkt))
+
+    def _send(self, sid, data):
         if self._native is not None:
-            return native.send(self, sid, self._message_packet(pkt))
-        sock = self._queue(sid, pkt)
+            return native.send(self, sid, data)
+        sock = self._queue(sid, data)
         if sock is not None:
             self._apply(sock)
         return None
@@ -154,7 +157,7 @@ class AsyncServer(BaseServer):
         port=5000,
         static_files=None,
         engineio_path="engine.io",
-        threads=2,
+        threads=1,
         close_timeout=5,
     ):
         """Serves a native server (``async_mode="native"``) on ``host:port``
@@ -164,7 +167,8 @@ class AsyncServer(BaseServer):
 
         :param static_files: static file rules, as ``ASGIApp``'s.
         :param engineio_path: where the server answers.
-        :param threads: the Rust server's I/O threads.
+        :param threads: the Rust server's I/O threads (one is best while
+            the handlers, which hold the GIL, are the bottleneck).
         :param close_timeout: how long a shutdown waits for polling clients
             to fetch their close packet, in seconds.
 
@@ -220,7 +224,24 @@ class AsyncServer(BaseServer):
         sock.timer_moved.set()
 
     def _start_dispatch(self, sock):
-        self.start_background_task(self._dispatch, sock)
+        if self.async_handlers:
+            self._dispatch_all(sock)
+        else:
+            self.start_background_task(self._dispatch, sock)
+
+    def _dispatch_all(self, sock):
+        """Starts every waiting handler at once, each on its own task, in
+        the order the messages came (``async_handlers``)."""
+        while True:
+            work = sock.core.next_dispatch()
+            if work is None:
+                break
+            kind, data = work
+            if kind == "disconnect":
+                self.start_background_task(self._trigger_event, "disconnect", sock.sid, data)
+                break
+            self.start_background_task(self._handle_message, sock, data)
+        self._apply(sock)
 
     async def _run_timers(self, sock):
         while not sock.core.is_finished:
@@ -236,6 +257,7 @@ class AsyncServer(BaseServer):
             self._apply(sock)
 
     async def _dispatch(self, sock):
+        """Runs one session's handlers one at a time, in order."""
         while True:
             work = sock.core.next_dispatch()
             self._apply(sock)
@@ -245,10 +267,7 @@ class AsyncServer(BaseServer):
             if kind == "disconnect":
                 await self._trigger_event("disconnect", sock.sid, data)
                 return
-            if self.async_handlers:
-                self.start_background_task(self._handle_message, sock, data)
-            else:
-                await self._handle_message(sock, data)
+            await self._handle_message(sock, data)
 
     async def _handle_message(self, sock, data):
         try:

@@ -18,6 +18,10 @@ from . import json as _json
 
 default_logger = logging.getLogger("engineio.server")
 
+#: The characters a JSON text can start with, but a digit (python-engineio
+#: keeps text that starts with a digit as text).
+_JSON_STARTS = frozenset('{["tfn- \t\r\n')
+
 
 class _Reason:
     """The disconnect reasons, as python-engineio spells them."""
@@ -231,14 +235,14 @@ class BaseServer:
             raise ValueError("only MESSAGE packets can be sent")
         return pkt.data if pkt.binary else pkt.encode()[1:]
 
-    def _queue(self, sid, pkt):
-        """Queues a message packet on a session; returns the session, or
-        ``None`` when it is gone (logged, as python-engineio does)."""
+    def _queue(self, sid, data):
+        """Queues a message (``str`` or ``bytes``, see ``_message_packet``)
+        on a session; returns the session, or ``None`` when it is gone
+        (logged, as python-engineio does)."""
         sock = self.sockets.get(sid)
         if sock is None:
             self.logger.warning("Cannot send to sid %s", sid)
             return None
-        data = self._message_packet(pkt)
         try:
             sock.core.send(data)
         except ValueError as err:
@@ -253,25 +257,47 @@ class BaseServer:
     @staticmethod
     def _message_data(data):
         """A received text message as python-engineio hands it over: JSON
-        decoded when it parses (and does not start with a digit)."""
-        if isinstance(data, str):
-            return packet.Packet(encoded_packet="4" + data).data
+        decoded when it parses (and does not start with a digit, as
+        python-engineio's issue #75 wants). Only text that can start a JSON
+        value is tried, so plain text costs no failed parse."""
+        if isinstance(data, str) and data[:1] in _JSON_STARTS:
+            try:
+                return packet.Packet.json.loads(data)
+            except ValueError:
+                return data
         return data
+
+    @staticmethod
+    def _message_payload(data):
+        """What the core sends for ``send(sid, data)``: ``str`` as is,
+        ``bytes``-like as binary, ``dict``/``list`` as compact JSON, other
+        values through ``str()`` and ``None`` as nothing, as
+        python-engineio's ``Packet`` encodes them."""
+        if isinstance(data, str):
+            return data
+        if isinstance(data, (bytes, bytearray)):
+            return bytes(data)
+        if isinstance(data, (dict, list)):
+            return packet.Packet.json.dumps(data, separators=(",", ":"))
+        return "" if data is None else str(data)
 
     # ===== the one place where what a session reports is applied =====
 
     def _apply(self, sock):
-        events = sock.core.take_events()
-        if events["closed"]:
-            self.logger.info("%s: closed (%s)", sock.sid, events["detail"] or events["closed"])
-        if events["forget"] and self.sockets.get(sock.sid) is sock:
+        flags = sock.core.take_flags()
+        if not flags:
+            return
+        if flags & 16:
+            reason, detail = sock.core.closed_detail
+            self.logger.info("%s: closed (%s)", sock.sid, detail or reason)
+        if flags & 8 and self.sockets.get(sock.sid) is sock:
             del self.sockets[sock.sid]
             self.environ.pop(sock.sid, None)
-        if events["wake"]:
+        if flags & 1:
             sock.notify()
-        if events["deadline_changed"]:
+        if flags & 2:
             self._timer_moved(sock)
-        if events["dispatch"]:
+        if flags & 4:
             self._start_dispatch(sock)
 
     def _timer_moved(self, sock):

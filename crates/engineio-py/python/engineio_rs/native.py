@@ -240,7 +240,7 @@ class AsyncRunner:
             if server.async_handlers:
                 second.done()
             if handler is not None and inspect.iscoroutinefunction(handler):
-                server.start_background_task(self._message, sid, first, second)
+                server.start_background_task(self._message, handler, sid, first, second)
                 return
             try:
                 if handler is not None:
@@ -256,9 +256,11 @@ class AsyncRunner:
         elif not self.stopped.done():
             self.stopped.set_result(None)
 
-    async def _message(self, sid, data, reply):
+    async def _message(self, handler, sid, data, reply):
         try:
-            await self.server._trigger_event("message", sid, self.server._message_data(data))
+            await handler(sid, self.server._message_data(data))
+        except Exception:
+            self.server.logger.exception("message handler error")
         finally:
             reply.done()
 

@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 
-from . import _core, native, packet
+from . import _core, native
 from .base_server import BaseServer, BaseSocket, now
 
 
@@ -112,19 +112,22 @@ class Server(BaseServer):
     def send(self, sid, data):
         """Sends a message (``str``, ``bytes``, or a ``dict``/``list`` sent as
         JSON) to a session; does nothing if it is gone."""
-        self.send_packet(sid, packet.Packet(packet.MESSAGE, data=data))
+        self._send(sid, self._message_payload(data))
 
     def send_packet(self, sid, pkt):
         """Sends a message packet to a session (its encoding is cached, so a
         broadcast encodes once)."""
+        self._send(sid, self._message_packet(pkt))
+
+    def _send(self, sid, data):
         if self._native is not None:
-            return native.send(self, sid, self._message_packet(pkt))
+            return native.send(self, sid, data)
         sock = self.sockets.get(sid)
         if sock is None:
             self.logger.warning("Cannot send to sid %s", sid)
             return None
         with sock.cond:
-            if self._queue(sid, pkt) is not None:
+            if self._queue(sid, data) is not None:
                 self._apply(sock)
         return None
 
@@ -188,7 +191,7 @@ class Server(BaseServer):
         static_files=None,
         engineio_path="engine.io",
         workers=8,
-        threads=2,
+        threads=1,
         close_timeout=5,
     ):
         """Serves a native server (``async_mode="native"``) on ``host:port``
@@ -198,7 +201,8 @@ class Server(BaseServer):
         :param static_files: static file rules, as ``WSGIApp``'s.
         :param engineio_path: where the server answers.
         :param workers: handler threads.
-        :param threads: the Rust server's I/O threads.
+        :param threads: the Rust server's I/O threads (one is best while
+            the handlers, which hold the GIL, are the bottleneck).
         :param close_timeout: how long a shutdown waits for polling clients
             to fetch their close packet, in seconds.
 
@@ -254,9 +258,27 @@ class Server(BaseServer):
         self._timers.schedule(sock)
 
     def _start_dispatch(self, sock):
-        self.start_background_task(self._dispatch, sock)
+        if self.async_handlers:
+            self._dispatch_all(sock)
+        else:
+            self.start_background_task(self._dispatch, sock)
+
+    def _dispatch_all(self, sock):
+        """Starts every waiting handler at once, each on its own thread, in
+        the order the messages came (``async_handlers``; lock held)."""
+        while True:
+            work = sock.core.next_dispatch()
+            if work is None:
+                break
+            kind, data = work
+            if kind == "disconnect":
+                self.start_background_task(self._trigger_event, "disconnect", sock.sid, data)
+                break
+            self.start_background_task(self._handle_message, sock, data)
+        self._apply(sock)
 
     def _dispatch(self, sock):
+        """Runs one session's handlers one at a time, in order."""
         while True:
             with sock.cond:
                 work = sock.core.next_dispatch()
@@ -267,10 +289,7 @@ class Server(BaseServer):
             if kind == "disconnect":
                 self._trigger_event("disconnect", sock.sid, data)
                 return
-            if self.async_handlers:
-                self.start_background_task(self._handle_message, sock, data)
-            else:
-                self._handle_message(sock, data)
+            self._handle_message(sock, data)
 
     def _handle_message(self, sock, data):
         try:
