@@ -43,6 +43,6 @@ VENV="$PWD/.test-deps/venv"
 cargo fmt --manifest-path "$PY_CRATE/Cargo.toml" -- --check
 cargo clippy --manifest-path "$PY_CRATE/Cargo.toml" --locked -- -D warnings
 (cd "$PY_CRATE" && VIRTUAL_ENV="$VENV" PATH="$VENV/bin:$PATH" maturin develop --locked --quiet)
-"$VENV/bin/ruff" check "$PY_CRATE/python" "$PY_CRATE/tests"
-"$VENV/bin/ruff" format --check "$PY_CRATE/python" "$PY_CRATE/tests"
+"$VENV/bin/ruff" check "$PY_CRATE/python" "$PY_CRATE/tests" "$PY_CRATE/examples"
+"$VENV/bin/ruff" format --check "$PY_CRATE/python" "$PY_CRATE/tests" "$PY_CRATE/examples"
 "$VENV/bin/python" -m pytest -q "$PY_CRATE/tests"
