@@ -6,6 +6,7 @@
 //! servers. Protocol decisions are made here, in Rust, never a second time
 //! in Python.
 
+mod client;
 mod native;
 mod routing;
 mod session;
@@ -119,6 +120,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<session::Session>()?;
     m.add_class::<native::NativeServer>()?;
     m.add_class::<native::Reply>()?;
+    m.add_class::<client::ClientConnection>()?;
     m.add_function(wrap_pyfunction!(routing::route, m)?)?;
     m.add_function(wrap_pyfunction!(routing::unknown_session, m)?)?;
     m.add_function(wrap_pyfunction!(routing::generate_sid, m)?)?;

@@ -8,14 +8,18 @@ difference from python-engineio.
 from . import exceptions, packet, payload
 from ._core import PROTOCOL_VERSION
 from .asgi import ASGIApp
+from .async_client import AsyncClient
 from .async_server import AsyncServer
+from .client import Client
 from .server import Server
 from .wsgi import Middleware, WSGIApp
 
 __all__ = [
     "PROTOCOL_VERSION",
     "ASGIApp",
+    "AsyncClient",
     "AsyncServer",
+    "Client",
     "Middleware",
     "Server",
     "WSGIApp",

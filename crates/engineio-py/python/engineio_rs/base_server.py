@@ -190,6 +190,13 @@ class BaseServer:
         """A new session id: 20 URL-safe characters from the OS's CSPRNG."""
         return _core.generate_sid()
 
+    def _ok(self, packets=None, headers=None, jsonp_index=None):
+        """python-engineio's internal answer builder, which
+        python-socketio's admin UI (``instrument()``) wraps to count polling
+        bytes. Our servers never call it: the admin UI works, without the
+        byte counts."""
+        return None
+
     def _get_socket(self, sid):
         """The session of ``sid`` (``KeyError`` when it is unknown or
         closed), as python-engineio's ``_get_socket``."""
