@@ -7,6 +7,7 @@
 //! in Python.
 
 mod client;
+mod fallback;
 mod native;
 mod routing;
 mod session;
@@ -120,6 +121,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<session::Session>()?;
     m.add_class::<native::NativeServer>()?;
     m.add_class::<native::Reply>()?;
+    m.add_class::<fallback::HttpReply>()?;
     m.add_class::<client::ClientConnection>()?;
     m.add_function(wrap_pyfunction!(routing::route, m)?)?;
     m.add_function(wrap_pyfunction!(routing::unknown_session, m)?)?;

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use engineio::server::DisconnectReason;
 use engineio::server::{
-    ConnectRequest, CookieConfig, CorsPolicy, NotFound, Rejection, SameSite, ServeStatic, Server,
+    ConnectRequest, CookieConfig, CorsPolicy, Rejection, SameSite, ServeStatic, Server,
     ServerConfig, StaticEntry, StaticFiles,
 };
 use engineio::{Message, Sid, Transport};
@@ -30,6 +30,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use tokio::sync::oneshot;
 use tower_layer::Layer as _;
+
+use crate::fallback::{Fallback, Forward, HttpAnswer, HttpReply, HttpRequest};
 
 /// What the Python side is told about.
 enum Event {
@@ -44,6 +46,11 @@ enum Event {
         sid: Sid,
         message: Message,
         done: oneshot::Sender<()>,
+    },
+    /// A request for the application's WSGI/ASGI app.
+    Http {
+        request: Box<HttpRequest>,
+        reply: oneshot::Sender<HttpAnswer>,
     },
     /// A session ended.
     Disconnect {
@@ -108,6 +115,16 @@ impl Queue {
         self.stopped.store(true, Ordering::Release);
         self.ready.notify_all();
         self.signaled.store(false, Ordering::Release);
+        self.wake();
+    }
+}
+
+impl Forward for Queue {
+    fn forward(&self, request: HttpRequest, reply: oneshot::Sender<HttpAnswer>) {
+        self.lock().push_back(Event::Http {
+            request: Box::new(request),
+            reply,
+        });
         self.wake();
     }
 }
@@ -417,13 +434,15 @@ impl NativeServer {
     }
 
     /// Starts serving on `host:port` (port 0: any free port), with
-    /// `static_files` for other paths; returns the port.
-    #[pyo3(signature = (host, port, static_files=None))]
+    /// `static_files` for other paths, then (with `app`) the application's
+    /// app through `("http", ...)` events, else 404; returns the port.
+    #[pyo3(signature = (host, port, static_files=None, app=false))]
     fn listen(
         &self,
         host: &str,
         port: u16,
         static_files: Option<&Bound<'_, PyDict>>,
+        app: bool,
     ) -> PyResult<u16> {
         let files = self::static_files(static_files)?;
         let listener = std::net::TcpListener::bind((host, port)).map_err(|err| {
@@ -441,8 +460,11 @@ impl NativeServer {
         let listener = tokio::net::TcpListener::from_std(listener)
             .map_err(|err| PyRuntimeError::new_err(err.to_string()))?;
         let server = self.server.clone();
+        let fallback = Fallback {
+            forward: app.then(|| self.queue.clone() as Arc<dyn Forward>),
+        };
         runtime.spawn(async move {
-            let app = server.layer().layer(ServeStatic::new(files, NotFound));
+            let app = server.layer().layer(ServeStatic::new(files, fallback));
             // Ends on shutdown, whose task reports the stop.
             server.serve_with(listener, app).await;
         });
@@ -622,6 +644,37 @@ impl NativeServer {
                         sid.as_str(),
                         data,
                         Bound::new(py, reply)?.into_any(),
+                    )
+                        .into_pyobject(py)?
+                }
+                Event::Http { request, reply } => {
+                    let reply = HttpReply {
+                        reply: Mutex::new(Some(reply)),
+                    };
+                    let (ip, port) = match request.peer {
+                        Some(addr) => (addr.ip().to_string(), addr.port()),
+                        None => ("127.0.0.1".to_owned(), 0),
+                    };
+                    let headers: Vec<(String, Bound<'py, PyBytes>)> = request
+                        .headers
+                        .iter()
+                        .map(|(name, value)| (name.clone(), PyBytes::new(py, value)))
+                        .collect();
+                    let described = (
+                        request.method.as_str(),
+                        request.path.as_str(),
+                        request.query.as_str(),
+                        headers,
+                        PyBytes::new(py, &request.body),
+                        ip,
+                        port,
+                    )
+                        .into_pyobject(py)?;
+                    (
+                        "http",
+                        py.None(),
+                        Bound::new(py, reply)?.into_any(),
+                        described,
                     )
                         .into_pyobject(py)?
                 }

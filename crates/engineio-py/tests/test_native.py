@@ -157,3 +157,104 @@ def test_run_needs_native_mode():
         engineio_rs.Server().run("127.0.0.1", free_port())
     with pytest.raises(RuntimeError):
         asyncio.run(engineio_rs.AsyncServer().run("127.0.0.1", free_port()))
+
+
+def wsgi_app(environ, start_response):
+    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    answer = json.dumps(
+        {
+            "method": environ["REQUEST_METHOD"],
+            "path": environ["PATH_INFO"],
+            "query": environ["QUERY_STRING"],
+            "header": environ.get("HTTP_X_TEST"),
+            "body": body.decode(),
+        }
+    ).encode()
+    start_response("201 Created", [("Content-Type", "application/json"), ("X-App", "wsgi")])
+    return [answer]
+
+
+class AsgiApp:
+    """A raw ASGI app with a lifespan that fills the state."""
+
+    def __init__(self):
+        self.lifespan = []
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "lifespan":
+            while True:
+                event = await receive()
+                self.lifespan.append(event["type"])
+                if event["type"] == "lifespan.startup":
+                    scope["state"]["greeting"] = "hi"
+                    await send({"type": "lifespan.startup.complete"})
+                else:
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        request = await receive()
+        headers = dict(scope["headers"])
+        answer = json.dumps(
+            {
+                "method": scope["method"],
+                "path": scope["path"],
+                "query": scope["query_string"].decode(),
+                "header": headers.get(b"x-test", b"").decode() or None,
+                "body": request["body"].decode(),
+                "state": scope["state"]["greeting"],
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 201,
+                "headers": [(b"content-type", b"application/json"), (b"x-app", b"asgi")],
+            }
+        )
+        await send({"type": "http.response.body", "body": answer})
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_other_paths_go_to_the_application_after_static_files(kind, tmp_path):
+    (tmp_path / "index.html").write_text("home")
+    asgi = AsgiApp()
+    app = {"other_asgi_app": asgi} if kind == "native-async" else {"wsgi_app": wsgi_app}
+    options = {"static_files": {"/": str(tmp_path / "index.html")}, **app}
+    running = Running(kind, engineio_rs, app_options=options)
+    try:
+        assert requests.get(running.url + "/", timeout=5).text == "home"
+        response = requests.post(
+            running.url + "/api/items%20x?page=2",
+            data="payload",
+            headers={"X-Test": "yes"},
+            timeout=5,
+        )
+        assert response.status_code == 201
+        assert response.headers["X-App"] == ("asgi" if kind == "native-async" else "wsgi")
+        answer = response.json()
+        assert answer.pop("state", "hi") == "hi"
+        assert answer == {
+            "method": "POST",
+            "path": "/api/items x",
+            "query": "page=2",
+            "header": "yes",
+            "body": "payload",
+        }
+        # The engine.io path is still the server's.
+        client, replies = client_for()
+        client.connect(running.url, transports=["websocket"])
+        client.send("through")
+        assert replies.get(timeout=10) == "through"
+        client.disconnect()
+    finally:
+        running.stop()
+    if kind == "native-async":
+        assert asgi.lifespan == ["lifespan.startup", "lifespan.shutdown"]
+
+
+def test_without_an_application_other_paths_get_404():
+    running = Running("native-threads", engineio_rs)
+    try:
+        response = requests.get(running.url + "/nothing", timeout=5)
+        assert (response.status_code, response.text) == (404, "Not Found")
+    finally:
+        running.stop()

@@ -159,6 +159,7 @@ class AsyncServer(BaseServer):
         engineio_path="engine.io",
         threads=1,
         close_timeout=5,
+        other_asgi_app=None,
     ):
         """Serves a native server (``async_mode="native"``) on ``host:port``
         until ``shutdown()`` or until this coroutine is cancelled (then
@@ -171,6 +172,9 @@ class AsyncServer(BaseServer):
             the handlers, which hold the GIL, are the bottleneck).
         :param close_timeout: how long a shutdown waits for polling clients
             to fetch their close packet, in seconds.
+        :param other_asgi_app: an ASGI app for the other paths (after the
+            static files), as ``ASGIApp``'s; its lifespan runs around the
+            server, and its answers are written whole.
 
         Example::
 
@@ -185,7 +189,7 @@ class AsyncServer(BaseServer):
         if self.async_mode != "native":
             raise RuntimeError("run() serves a native server: create it with async_mode='native'")
         self._native = native.make_core(self, engineio_path, threads, close_timeout)
-        runner = native.AsyncRunner(self)
+        runner = native.AsyncRunner(self, other_asgi_app)
         await runner.run(host, port, static_files)
 
     def start_background_task(self, target, *args, **kwargs):

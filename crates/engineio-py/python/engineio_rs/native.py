@@ -13,7 +13,9 @@ in the order the messages came).
 
 import asyncio
 import inspect
+import io
 import socket
+import sys
 import threading
 import urllib.parse
 
@@ -147,9 +149,10 @@ class ThreadRunner:
     """Serves a threading ``Server`` natively: worker threads take the
     events and run the handlers."""
 
-    def __init__(self, server, workers):
+    def __init__(self, server, workers, app=None):
         self.server = server
         self.workers = workers
+        self.app = app
 
     def run(self):
         """Runs the workers until the server stops; Ctrl-C stops it
@@ -189,6 +192,8 @@ class ThreadRunner:
                         ret = server._trigger_event("connect", sid, env)
                     finally:
                         _decided(server, sid, first, ret)
+                elif kind == "http":
+                    serve_wsgi(self.app, first, second, server.logger)
                 else:
                     try:
                         server._trigger_event("disconnect", sid, first)
@@ -200,13 +205,18 @@ class ThreadRunner:
 class AsyncRunner:
     """Serves an ``AsyncServer`` natively on the running asyncio loop."""
 
-    def __init__(self, server):
+    def __init__(self, server, app=None):
         self.server = server
+        self.app = app
         self.stopped = None
+        self.lifespan = None
 
     async def run(self, host, port, static_files):
         loop = asyncio.get_running_loop()
         native = self.server._native
+        if self.app is not None:
+            self.lifespan = Lifespan(self.app)
+            await self.lifespan.startup()
         wakeup = socket.socket(fileno=native.signal_fd())
         wakeup.setblocking(False)
         self.stopped = loop.create_future()
@@ -221,7 +231,9 @@ class AsyncRunner:
 
         loop.add_reader(wakeup.fileno(), pump)
         try:
-            port = self.server.native_port = native.listen(host, port, static_files)
+            port = self.server.native_port = native.listen(
+                host, port, static_files, self.app is not None
+            )
             self.server.logger.info("engineio_rs native server on %s:%s", host, port)
             try:
                 await asyncio.shield(self.stopped)
@@ -232,6 +244,8 @@ class AsyncRunner:
         finally:
             loop.remove_reader(wakeup.fileno())
             wakeup.close()
+            if self.lifespan is not None:
+                await self.lifespan.shutdown()
 
     def _event(self, kind, sid, first, second):
         server = self.server
@@ -253,6 +267,9 @@ class AsyncRunner:
             server.start_background_task(self._connect, sid, first, second)
         elif kind == "disconnect":
             server.start_background_task(self._disconnect, sid, first, second)
+        elif kind == "http":
+            state = self.lifespan.state if self.lifespan else None
+            server.start_background_task(serve_asgi, self.app, first, second, state, server.logger)
         elif not self.stopped.done():
             self.stopped.set_result(None)
 
@@ -278,3 +295,143 @@ class AsyncRunner:
         finally:
             _closed(self.server, sid)
             reply.done()
+
+
+# ===== the other paths: the application's WSGI or ASGI app =====
+
+
+def serve_wsgi(app, reply, request, logger):
+    """Answers a request with a WSGI app (the whole body at once)."""
+    method, path, query, headers, body, address, port = request
+    environ = {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": urllib.parse.unquote(path, encoding="latin-1"),
+        "QUERY_STRING": query,
+        "SERVER_NAME": "engineio_rs",
+        "SERVER_PORT": "0",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": address,
+        "REMOTE_PORT": str(port),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    for name, value in headers:
+        key = name.upper().replace("-", "_")
+        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            key = "HTTP_" + key
+        value = value.decode("latin-1")
+        environ[key] = environ[key] + "," + value if key in environ else value
+    environ["CONTENT_LENGTH"] = str(len(body))  # the body is read whole
+    started = []
+
+    def start_response(status, response_headers, exc_info=None):
+        started[:] = [status, response_headers]
+
+    try:
+        result = app(environ, start_response)
+        try:
+            chunks = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        status, response_headers = started
+        reply.respond(int(status.split(" ", 1)[0]), response_headers, chunks)
+    except Exception:
+        logger.exception("WSGI app error")
+        reply.respond(500, [("Content-Type", "text/plain")], b"Internal Server Error")
+
+
+async def serve_asgi(app, reply, request, state, logger):
+    """Answers a request with an ASGI app (the whole body at once)."""
+    method, path, query, headers, body, address, port = request
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": urllib.parse.unquote(path),
+        "raw_path": path.encode("latin-1"),
+        "query_string": query.encode("latin-1"),
+        "root_path": "",
+        "headers": [(name.encode("latin-1"), value) for name, value in headers],
+        "client": (address, port),
+        "server": ("engineio_rs", None),
+    }
+    if state is not None:
+        scope["state"] = dict(state)
+    requests = [{"type": "http.request", "body": body, "more_body": False}]
+    answer = {"status": 500, "headers": [], "body": []}
+    answered = asyncio.Event()
+
+    async def receive():
+        if requests:
+            return requests.pop()
+        # The answer is written whole: the client "goes" once it is done.
+        await answered.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            answer["status"] = message["status"]
+            answer["headers"] = list(message.get("headers", []))
+        elif message["type"] == "http.response.body":
+            answer["body"].append(message.get("body", b""))
+            if not message.get("more_body", False):
+                answered.set()
+
+    try:
+        await app(scope, receive, send)
+        reply.respond(answer["status"], answer["headers"], b"".join(answer["body"]))
+    except Exception:
+        logger.exception("ASGI app error")
+        reply.respond(500, [("Content-Type", "text/plain")], b"Internal Server Error")
+
+
+class Lifespan:
+    """Runs an ASGI app's lifespan protocol around a native server: startup
+    before it listens, shutdown after it stops. An app that does not speak
+    it is left alone."""
+
+    def __init__(self, app):
+        self.app = app
+        self.state = {}
+        self.events = asyncio.Queue()
+        self.answers = asyncio.Queue()
+        self.task = None
+
+    async def startup(self):
+        async def receive():
+            return await self.events.get()
+
+        async def send(message):
+            await self.answers.put(message)
+
+        async def run():
+            try:
+                scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": self.state}
+                await self.app(scope, receive, send)
+            except Exception:
+                pass
+            await self.answers.put({"type": "lifespan.unsupported"})
+
+        self.task = asyncio.ensure_future(run())
+        await self.events.put({"type": "lifespan.startup"})
+        answer = await self.answers.get()
+        if answer["type"] == "lifespan.startup.failed":
+            raise RuntimeError(f"the ASGI app's startup failed: {answer.get('message', '')}")
+        if answer["type"] != "lifespan.startup.complete":
+            self.task = None
+
+    async def shutdown(self):
+        if self.task is None:
+            return
+        await self.events.put({"type": "lifespan.shutdown"})
+        await self.answers.get()
+        await self.task

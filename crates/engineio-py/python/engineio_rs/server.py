@@ -193,6 +193,7 @@ class Server(BaseServer):
         workers=8,
         threads=1,
         close_timeout=5,
+        wsgi_app=None,
     ):
         """Serves a native server (``async_mode="native"``) on ``host:port``
         until ``shutdown()`` or Ctrl-C: our Rust server owns the sockets,
@@ -205,6 +206,8 @@ class Server(BaseServer):
             the handlers, which hold the GIL, are the bottleneck).
         :param close_timeout: how long a shutdown waits for polling clients
             to fetch their close packet, in seconds.
+        :param wsgi_app: a WSGI app for the other paths (after the static
+            files), as ``WSGIApp``'s; its answers are written whole.
 
         Example::
 
@@ -219,9 +222,9 @@ class Server(BaseServer):
         if self.async_mode != "native":
             raise RuntimeError("run() serves a native server: create it with async_mode='native'")
         self._native = native.make_core(self, engineio_path, threads, close_timeout)
-        self.native_port = self._native.listen(host, port, static_files)
+        self.native_port = self._native.listen(host, port, static_files, wsgi_app is not None)
         self.logger.info("engineio_rs native server on %s:%s", host, self.native_port)
-        native.ThreadRunner(self, workers).run()
+        native.ThreadRunner(self, workers, wsgi_app).run()
 
     def start_background_task(self, target, *args, **kwargs):
         """Runs ``target(*args, **kwargs)`` on a daemon thread and returns

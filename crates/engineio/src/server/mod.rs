@@ -71,6 +71,7 @@ pub use cors::CorsPolicy;
 pub use engine::{SendError, Server};
 /// Why a session ended: the one type of the server and the clients.
 pub use engineio_proto::DisconnectReason;
+pub use open::PeerAddr;
 pub use service::{EngineIoLayer, EngineIoService, NotFound, ResponseFuture};
 pub use socket::Socket;
 pub use static_files::{ResolvedFile, StaticEntry, StaticFiles};

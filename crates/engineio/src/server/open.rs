@@ -30,9 +30,21 @@ pub(crate) fn connect_request(req: &Parts, transport: Transport) -> ConnectReque
     }
 }
 
-/// The peer address our listener stores in each request's extensions.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct PeerAddr(pub(crate) SocketAddr);
+/// The peer address [`Server::serve_with`](super::Server::serve_with)
+/// stores in each request's extensions, for the connect handler and for
+/// the inner services behind the engine.io path.
+///
+/// # Examples
+///
+/// ```
+/// use engineio::server::PeerAddr;
+///
+/// let request = http::Request::new(());
+/// let peer = request.extensions().get::<PeerAddr>().map(|peer| peer.0);
+/// assert!(peer.is_none()); // only requests from our listener carry one
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerAddr(pub SocketAddr);
 
 /// Opens a session for a handshake: runs the `allow_request` hook and the
 /// connect handler. On refusal, the answer to send instead.
