@@ -11,10 +11,14 @@ It serves ASGI (``ASGIApp``, or ``handle_request`` from another ASGI app).
 
 import asyncio
 import inspect
+import sys
 import urllib.parse
 
 from . import _core, native
 from .base_server import BaseServer, BaseSocket, now
+
+#: Whether tasks can start eagerly (``asyncio.Task(eager_start=True)``).
+_EAGER = sys.version_info >= (3, 12)
 
 
 class _Socket(BaseSocket):
@@ -24,6 +28,12 @@ class _Socket(BaseSocket):
         super().__init__(sid, core)
         self.changed = asyncio.Event()
         self.timer_moved = asyncio.Event()
+        #: ``(ws, send)`` of the WebSocket the session writes to, if any.
+        self.ws_writer = None
+        #: Whether frames are being written (one writer at a time).
+        self.writing = False
+        #: Whether the writer task was woken while another wrote.
+        self.missed = False
 
     def notify(self):
         """Wakes everything waiting on the session (notify-all)."""
@@ -85,12 +95,43 @@ class AsyncServer(BaseServer):
     async def send(self, sid, data):
         """Sends a message (``str``, ``bytes``, or a ``dict``/``list`` sent as
         JSON) to a session; does nothing if it is gone."""
-        self._send(sid, self._message_payload(data))
+        await self._send_now(sid, self._message_payload(data))
 
     async def send_packet(self, sid, pkt):
         """Sends a message packet to a session (its encoding is cached, so a
         broadcast encodes once)."""
-        self._send(sid, self._message_packet(pkt))
+        await self._send_now(sid, self._message_packet(pkt))
+
+    async def _send_now(self, sid, data):
+        """Queues a message and, when its session has an idle WebSocket,
+        writes it from this task (no hop through the writer task)."""
+        if self._native is not None:
+            return native.send(self, sid, data)
+        sock = self.sockets.get(sid)
+        writer = None if sock is None else sock.ws_writer
+        if writer is None or sock.writing:
+            return self._send(sid, data)
+        try:
+            sock.core.send(data)
+        except ValueError as err:
+            self.logger.warning("Cannot send to sid %s: %s", sid, err.args[-1])
+            return self._apply(sock)
+        ws, out = writer
+        action, frames = sock.core.ws_transmit(ws)
+        if action != "write":
+            return self._apply(sock)
+        self._apply(sock, wake=False)
+        sock.writing = True
+        try:
+            for frame in frames:
+                key = "bytes" if isinstance(frame, bytes) else "text"
+                await out({"type": "websocket.send", key: frame})
+        finally:
+            sock.writing = False
+            if sock.missed:
+                sock.missed = False
+                sock.notify()
+        return None
 
     def _send(self, sid, data):
         if self._native is not None:
@@ -244,8 +285,22 @@ class AsyncServer(BaseServer):
             if kind == "disconnect":
                 self.start_background_task(self._trigger_event, "disconnect", sock.sid, data)
                 break
-            self.start_background_task(self._handle_message, sock, data)
+            self._start_handler(sock, data)
         self._apply(sock)
+
+    def _start_handler(self, sock, data):
+        """A message handler's task. On Python 3.12 and later it starts
+        eagerly: a handler that does not need to wait finishes without a
+        trip through the event loop."""
+        coro = self._handle_message(sock, data)
+        if _EAGER:
+            task = asyncio.Task(coro, loop=asyncio.get_running_loop(), eager_start=True)
+            if task.done():
+                return
+        else:
+            task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _run_timers(self, sock):
         while not sock.core.is_finished:
@@ -274,8 +329,14 @@ class AsyncServer(BaseServer):
             await self._handle_message(sock, data)
 
     async def _handle_message(self, sock, data):
+        handler = self.handlers.get("message")
         try:
-            await self._trigger_event("message", sock.sid, self._message_data(data))
+            if handler is not None:
+                result = handler(sock.sid, self._message_data(data))
+                if inspect.isawaitable(result):
+                    await result
+        except Exception:
+            self.logger.exception("message handler error")
         finally:
             sock.core.message_handled(now())
             self._apply(sock)
@@ -472,20 +533,31 @@ class AsyncServer(BaseServer):
                 sock.notify()
 
         reader = asyncio.ensure_future(read())
+        sock.ws_writer = (ws, send)
         try:
             while not ended.is_set():
                 changed = sock.changed
+                if sock.writing:  # a send() is writing: it wakes us after
+                    sock.missed = True
+                    await changed.wait()
+                    continue
                 action, value = sock.core.ws_transmit(ws)
                 self._apply(sock)
                 if action == "write":
-                    for frame in value:
-                        key = "bytes" if isinstance(frame, bytes) else "text"
-                        await send({"type": "websocket.send", key: frame})
+                    sock.writing = True
+                    try:
+                        for frame in value:
+                            key = "bytes" if isinstance(frame, bytes) else "text"
+                            await send({"type": "websocket.send", key: frame})
+                    finally:
+                        sock.writing = False
                     continue
                 if action == "close":
                     return await send({"type": "websocket.close", "code": value or 1000})
                 await changed.wait()
         finally:
+            if sock.ws_writer is not None and sock.ws_writer[0] == ws:
+                sock.ws_writer = None
             reader.cancel()
 
     def _ws_message(self, sock, ws, message):

@@ -33,9 +33,8 @@ class _Reason:
     TRANSPORT_ERROR = "transport error"
 
 
-def now():
-    """The servers' clock: seconds on ``time.monotonic``."""
-    return time.monotonic()
+#: The servers' clock: seconds on ``time.monotonic``.
+now = time.monotonic
 
 
 class BaseSocket:
@@ -290,7 +289,9 @@ class BaseServer:
 
     # ===== the one place where what a session reports is applied =====
 
-    def _apply(self, sock):
+    def _apply(self, sock, wake=True):
+        """Applies what the session reports; ``wake=False`` when the caller
+        has itself written what the wake-up was for."""
         flags = sock.core.take_flags()
         if not flags:
             return
@@ -300,7 +301,7 @@ class BaseServer:
         if flags & 8 and self.sockets.get(sock.sid) is sock:
             del self.sockets[sock.sid]
             self.environ.pop(sock.sid, None)
-        if flags & 1:
+        if flags & 1 and wake:
             sock.notify()
         if flags & 2:
             self._timer_moved(sock)
