@@ -9,7 +9,7 @@
 //! `("open_ws", id)` and valid until `("ws_close", id)` (or until their end
 //! is reported).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use engineio_proto::client::{Connection, ConnectionConfig, Event, Transmit, WsId};
 use engineio_proto::{Frame, Message, SendError};
@@ -17,41 +17,22 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 
+use crate::clock::Clock;
+
 /// One client connection's state machine: the handshake, the ping
 /// watchdog, polling, the upgrade probe and the close are decided here.
 #[pyclass(module = "engineio_rs._core")]
 #[derive(Debug)]
 pub(crate) struct ClientConnection {
     core: Connection,
-    /// The instant that `base_seconds` stands for.
-    base: Instant,
-    base_seconds: f64,
+    /// Seconds on the caller's clock.
+    clock: Clock,
     /// The WebSockets Python knows, by number.
     sockets: Vec<(u64, WsId)>,
     next_socket: u64,
 }
 
 impl ClientConnection {
-    /// The instant of `now` seconds on the caller's clock.
-    fn at(&self, now: f64) -> Instant {
-        let offset = now - self.base_seconds;
-        if offset >= 0.0 {
-            self.base + Duration::from_secs_f64(offset)
-        } else {
-            self.base
-                .checked_sub(Duration::from_secs_f64(-offset))
-                .unwrap_or(self.base)
-        }
-    }
-
-    /// Seconds on the caller's clock for an instant.
-    fn seconds(&self, instant: Instant) -> f64 {
-        match instant.checked_duration_since(self.base) {
-            Some(after) => self.base_seconds + after.as_secs_f64(),
-            None => self.base_seconds - self.base.duration_since(instant).as_secs_f64(),
-        }
-    }
-
     /// The number of a WebSocket, handing out a new one the first time.
     fn number(&mut self, id: WsId) -> u64 {
         if let Some((number, _)) = self.sockets.iter().find(|(_, known)| *known == id) {
@@ -130,8 +111,7 @@ impl ClientConnection {
         };
         Ok(Self {
             core: Connection::new(config),
-            base: Instant::now(),
-            base_seconds: now,
+            clock: Clock::new(now),
             sockets: Vec::new(),
             next_socket: 0,
         })
@@ -274,13 +254,13 @@ impl ClientConnection {
     fn next_deadline(&self) -> Option<f64> {
         self.core
             .next_deadline()
-            .map(|deadline| self.seconds(deadline))
+            .map(|deadline| self.clock.seconds(deadline))
     }
 
     /// Runs the timers due at `now`: the ping watchdog ("ping timeout"),
     /// the probe timeout, the close timeout.
     fn handle_timeout(&mut self, now: f64) {
-        let at = self.at(now);
+        let at = self.clock.at(now);
         self.core.handle_timeout(at);
     }
 
@@ -302,7 +282,7 @@ impl ClientConnection {
     /// (within `close_timeout`), over WebSocket it is written and the
     /// WebSocket closed; during the handshake the connection just ends.
     fn close(&mut self, now: f64) {
-        let at = self.at(now);
+        let at = self.clock.at(now);
         self.core.close(at);
     }
 
@@ -313,7 +293,7 @@ impl ClientConnection {
 
     /// The GET in flight was answered with a 2xx status and this body.
     fn handle_get(&mut self, body: &[u8], now: f64) {
-        let at = self.at(now);
+        let at = self.clock.at(now);
         self.core.handle_get(body, at);
     }
 
@@ -336,7 +316,7 @@ impl ClientConnection {
     /// WebSocket `ws` is open.
     fn ws_opened(&mut self, ws: u64, now: f64) {
         if let Some(id) = self.ws_id(ws) {
-            let at = self.at(now);
+            let at = self.clock.at(now);
             self.core.ws_opened(id, at);
         }
     }
@@ -352,7 +332,7 @@ impl ClientConnection {
     /// A text frame arrived on WebSocket `ws`.
     fn handle_ws_text(&mut self, ws: u64, text: &str, now: f64) {
         if let Some(id) = self.ws_id(ws) {
-            let at = self.at(now);
+            let at = self.clock.at(now);
             self.core.handle_ws_text(id, text, at);
         }
     }
@@ -360,7 +340,7 @@ impl ClientConnection {
     /// A binary frame arrived on WebSocket `ws`.
     fn handle_ws_binary(&mut self, ws: u64, data: &[u8], now: f64) {
         if let Some(id) = self.ws_id(ws) {
-            let at = self.at(now);
+            let at = self.clock.at(now);
             self.core.handle_ws_binary(id, data.to_vec().into(), at);
         }
     }

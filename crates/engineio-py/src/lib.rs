@@ -7,6 +7,7 @@
 //! in Python.
 
 mod client;
+mod clock;
 mod fallback;
 mod native;
 mod routing;

@@ -5,7 +5,7 @@
 //! Time is passed in as seconds of any monotonic clock (`time.monotonic()`,
 //! or a fake clock in tests); deadlines come back on the same clock.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use engineio_proto::server::{
     Dispatch, RequestError, SendError, Session as CoreSession, SessionConfig, WsEnd, WsFinish,
@@ -18,38 +18,17 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
+use crate::clock::Clock;
+
 /// A session's state machine.
 #[pyclass(module = "engineio_rs._core")]
 #[derive(Debug)]
 pub(crate) struct Session {
     core: CoreSession,
-    /// The instant that `base_seconds` stands for.
-    base: Instant,
-    base_seconds: f64,
+    /// Seconds on the caller's clock.
+    clock: Clock,
     /// The close last reported by `take_flags`.
     closed_detail: Option<(&'static str, Option<String>)>,
-}
-
-impl Session {
-    /// The instant of `now` seconds on the caller's clock.
-    fn at(&self, now: f64) -> Instant {
-        let offset = now - self.base_seconds;
-        if offset >= 0.0 {
-            self.base + Duration::from_secs_f64(offset)
-        } else {
-            self.base
-                .checked_sub(Duration::from_secs_f64(-offset))
-                .unwrap_or(self.base)
-        }
-    }
-
-    /// Seconds on the caller's clock for an instant.
-    fn seconds(&self, instant: Instant) -> f64 {
-        match instant.checked_duration_since(self.base) {
-            Some(after) => self.base_seconds + after.as_secs_f64(),
-            None => self.base_seconds - self.base.duration_since(instant).as_secs_f64(),
-        }
-    }
 }
 
 /// Turns a refused request into `ValueError(status, code, message)`.
@@ -142,11 +121,10 @@ impl Session {
             max_inbox,
             close_timeout: secs(close_timeout, "close_timeout")?,
         };
-        let base = Instant::now();
+        let clock = Clock::new(now);
         Ok(Self {
-            core: CoreSession::new(transport, config, base),
-            base,
-            base_seconds: now,
+            core: CoreSession::new(transport, config, clock.base()),
+            clock,
             closed_detail: None,
         })
     }
@@ -184,7 +162,7 @@ impl Session {
     /// Closes the session for `reason` (python-engineio's spelling);
     /// returns whether it was open.
     fn close(&mut self, reason_name: &str, now: f64) -> PyResult<bool> {
-        let at = self.at(now);
+        let at = self.clock.at(now);
         Ok(self.core.close(reason(reason_name)?, at))
     }
 
@@ -211,7 +189,7 @@ impl Session {
     /// Starts a long-polling GET; `ValueError((status, code, message))`
     /// when refused.
     fn begin_poll(&mut self, now: f64) -> PyResult<()> {
-        let at = self.at(now);
+        let at = self.clock.at(now);
         self.core.begin_poll(at).map_err(request_error)
     }
 
@@ -222,14 +200,14 @@ impl Session {
 
     /// The GET in flight went away unanswered.
     fn poll_aborted(&mut self, now: f64) {
-        let at = self.at(now);
+        let at = self.clock.at(now);
         self.core.poll_aborted(at);
     }
 
     /// Starts a POST; `ValueError((status, code, message))` when refused.
     #[pyo3(signature = (now, content_type=None))]
     fn begin_post(&mut self, now: f64, content_type: Option<&str>) -> PyResult<()> {
-        let at = self.at(now);
+        let at = self.clock.at(now);
         self.core
             .begin_post(at, content_type)
             .map_err(request_error)
@@ -237,7 +215,7 @@ impl Session {
 
     /// Hands over the POST's body.
     fn post_payload(&mut self, body: &[u8], now: f64) -> PyResult<()> {
-        let at = self.at(now);
+        let at = self.clock.at(now);
         self.core.post_payload(body, at).map_err(request_error)
     }
 
@@ -253,14 +231,14 @@ impl Session {
 
     /// The POST went away unanswered.
     fn post_aborted(&mut self, now: f64) {
-        let at = self.at(now);
+        let at = self.clock.at(now);
         self.core.post_aborted(at);
     }
 
     /// Attaches a WebSocket; returns its id, or `ValueError((status, code,
     /// message))`: then accept that WebSocket and close it at once.
     fn attach_websocket(&mut self, now: f64) -> PyResult<u64> {
-        let at = self.at(now);
+        let at = self.clock.at(now);
         let id = self.core.attach_websocket(at).map_err(request_error)?;
         Ok(ws_number(id))
     }
@@ -313,7 +291,7 @@ impl Session {
     /// (`0` for a close frame without code), else `None`.
     fn ws_receive_text(&mut self, ws: u64, text: &str, now: f64) -> Option<u16> {
         let id = self.ws_id(ws)?;
-        let at = self.at(now);
+        let at = self.clock.at(now);
         match decode_client_packet(text) {
             Ok(packet) => {
                 self.core.ws_receive(id, packet, at);
@@ -330,7 +308,7 @@ impl Session {
     /// A binary frame read on WebSocket `ws`.
     fn ws_receive_binary(&mut self, ws: u64, data: &[u8], now: f64) {
         if let Some(id) = self.ws_id(ws) {
-            let at = self.at(now);
+            let at = self.clock.at(now);
             let packet = Frame::Binary(data.to_vec().into()).decode();
             if let Ok(packet) = packet {
                 self.core.ws_receive(id, packet, at);
@@ -355,7 +333,7 @@ impl Session {
                 )));
             }
         };
-        let at = self.at(now);
+        let at = self.clock.at(now);
         Ok(finish_code(self.core.ws_ended(id, end, at)))
     }
 
@@ -377,7 +355,7 @@ impl Session {
 
     /// A message handler finished.
     fn message_handled(&mut self, now: f64) {
-        let at = self.at(now);
+        let at = self.clock.at(now);
         self.core.message_handled(at);
     }
 
@@ -386,12 +364,12 @@ impl Session {
     fn next_deadline(&self) -> Option<f64> {
         self.core
             .next_deadline()
-            .map(|deadline| self.seconds(deadline))
+            .map(|deadline| self.clock.seconds(deadline))
     }
 
     /// Runs the timers due at `now`.
     fn handle_timeout(&mut self, now: f64) {
-        let at = self.at(now);
+        let at = self.clock.at(now);
         self.core.handle_timeout(at);
     }
 

@@ -10,8 +10,11 @@ Events go to ``Running.events``: ``("connect", sid)``, ``("message",
 data)``, ``("disconnect", reason)``.
 """
 
+import json
+import pathlib
 import queue
 import socket
+import subprocess
 import threading
 import time
 
@@ -19,6 +22,64 @@ import engineio
 import engineio_rs
 
 IMPLEMENTATIONS = {"ours": engineio_rs, "python-engineio": engineio}
+
+
+INTEROP = pathlib.Path(__file__).resolve().parents[3] / "interop"
+
+
+def assert_node_client_upgrades_and_keeps_order(url):
+    """The Node engine.io-client (``interop/server/node_client.js``) sends
+    numbered messages, some while it upgrades: all come back in order, the
+    upgrade happens, and the close is clean."""
+    options = {
+        "sequence": {"count": 20, "burst": 5, "everyMs": 20, "atUpgrade": 3},
+        "expect": 23,
+        "waitUpgrade": True,
+        "closeWhenDone": True,
+    }
+    run = subprocess.run(
+        ["node", "server/node_client.js", f"{url}/engine.io/", json.dumps(options)],
+        cwd=INTEROP,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    events = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
+    kinds = [e["event"] for e in events]
+    assert "upgrade" in kinds, run.stdout + run.stderr
+    echoed = [e["text"] for e in events if e["event"] == "message"]
+    assert echoed == [f"seq-{n}" for n in range(23)], echoed
+    assert kinds[-1] == "close", kinds
+
+
+def serve_asgi(app, port):
+    """Runs ``app`` under uvicorn on 127.0.0.1:``port`` in a thread; returns
+    ``(uvicorn server, thread)`` once it accepts."""
+    import uvicorn
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    return server, thread
+
+
+def serve_wsgi(app, port):
+    """Runs ``app`` under werkzeug's threaded server on 127.0.0.1:``port``
+    in a thread; returns ``(werkzeug server, thread)``."""
+    import logging
+
+    from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server, thread
 
 
 def free_port():
@@ -88,28 +149,10 @@ class Running:
             self.events.put(("disconnect", reason))
 
     def _serve_asgi(self, app):
-        import uvicorn
-
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
+        self.server, self.thread = serve_asgi(app, self.port)
 
     def _serve_wsgi(self, app):
-        import logging
-
-        from werkzeug.serving import make_server
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self.server = make_server("127.0.0.1", self.port, app, threaded=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.server, self.thread = serve_wsgi(app, self.port)
 
     def _serve_native_async(self, app_options):
         import asyncio

@@ -4,80 +4,18 @@ the upgrade, echo both ways, rejection, and the disconnect reasons."""
 
 import asyncio
 import queue
-import socket
 import threading
 import time
 
 import engineio
 import engineio_rs
 import pytest
-import uvicorn
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Running:
-    """Our echo server under uvicorn on 127.0.0.1, in a thread."""
-
-    def __init__(self, **options):
-        self.events = queue.Queue()
-        self.eio = engineio_rs.AsyncServer(**options)
-
-        @self.eio.on("connect")
-        def connect(sid, environ):
-            if environ.get("HTTP_X_REJECT"):
-                return {"reason": "rejected by the test"}
-            self.events.put(("connect", sid))
-            return None
-
-        @self.eio.on("message")
-        async def message(sid, data):
-            self.events.put(("message", data))
-            if data == "cmd:close":
-                await self.eio.disconnect(sid)
-            else:
-                await self.eio.send(sid, data)
-
-        @self.eio.on("disconnect")
-        def disconnect(sid, reason):
-            self.events.put(("disconnect", reason))
-
-        self.port = free_port()
-        config = uvicorn.Config(
-            engineio_rs.ASGIApp(self.eio),
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            lifespan="off",
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def next_event(self, kind):
-        deadline = time.monotonic() + 10
-        while True:
-            event = self.events.get(timeout=max(0.01, deadline - time.monotonic()))
-            if event[0] == kind:
-                return event
-
-    def stop(self):
-        self.server.should_exit = True
-        self.thread.join(10)
+from servers import Running, assert_node_client_upgrades_and_keeps_order
 
 
 @pytest.fixture
 def server():
-    running = Running(ping_interval=0.5, ping_timeout=1)
+    running = Running("asgi", engineio_rs, ping_interval=0.5, ping_timeout=1)
     yield running
     running.stop()
 
@@ -160,34 +98,11 @@ def test_unknown_async_modes_are_refused():
 
 
 def test_the_node_engine_io_client_upgrades_and_keeps_order(server):
-    import json
-    import pathlib
-    import subprocess
-
-    interop = pathlib.Path(__file__).resolve().parents[3] / "interop"
-    options = {
-        "sequence": {"count": 20, "burst": 5, "everyMs": 20, "atUpgrade": 3},
-        "expect": 23,
-        "waitUpgrade": True,
-        "closeWhenDone": True,
-    }
-    run = subprocess.run(
-        ["node", "server/node_client.js", f"{server.url}/engine.io/", json.dumps(options)],
-        cwd=interop,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    events = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
-    kinds = [e["event"] for e in events]
-    assert "upgrade" in kinds, run.stdout + run.stderr
-    echoed = [e["text"] for e in events if e["event"] == "message"]
-    assert echoed == [f"seq-{n}" for n in range(23)], echoed
-    assert kinds[-1] == "close", kinds
+    assert_node_client_upgrades_and_keeps_order(server.url)
 
 
 def test_a_legacy_disconnect_handler_without_the_reason_is_called():
-    running = Running(ping_interval=0.5, ping_timeout=1)
+    running = Running("asgi", engineio_rs, ping_interval=0.5, ping_timeout=1)
     try:
         gone = queue.Queue()
         running.eio.on("disconnect", lambda sid: gone.put(sid))

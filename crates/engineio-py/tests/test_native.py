@@ -6,9 +6,7 @@ WebSocket and the upgrade, and with python-socketio on top."""
 
 import asyncio
 import json
-import pathlib
 import queue
-import subprocess
 import threading
 import time
 
@@ -16,7 +14,7 @@ import engineio
 import engineio_rs
 import pytest
 import requests
-from servers import Running, free_port
+from servers import Running, assert_node_client_upgrades_and_keeps_order, free_port
 
 KINDS = ["native-async", "native-threads"]
 
@@ -91,26 +89,7 @@ def test_unknown_sessions_get_the_node_answer(server):
 
 
 def test_the_node_engine_io_client_upgrades_and_keeps_order(server):
-    interop = pathlib.Path(__file__).resolve().parents[3] / "interop"
-    options = {
-        "sequence": {"count": 20, "burst": 5, "everyMs": 20, "atUpgrade": 3},
-        "expect": 23,
-        "waitUpgrade": True,
-        "closeWhenDone": True,
-    }
-    run = subprocess.run(
-        ["node", "server/node_client.js", f"{server.url}/engine.io/", json.dumps(options)],
-        cwd=interop,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    events = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
-    kinds = [e["event"] for e in events]
-    assert "upgrade" in kinds, run.stdout + run.stderr
-    echoed = [e["text"] for e in events if e["event"] == "message"]
-    assert echoed == [f"seq-{n}" for n in range(23)], echoed
-    assert kinds[-1] == "close", kinds
+    assert_node_client_upgrades_and_keeps_order(server.url)
 
 
 @pytest.mark.parametrize("kind", KINDS)

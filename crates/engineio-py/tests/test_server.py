@@ -5,9 +5,7 @@ disconnect reasons. Where python-engineio's own ``Server`` behaves the same,
 the test runs against it too, so a difference fails the pair."""
 
 import json
-import pathlib
 import queue
-import subprocess
 import threading
 import time
 
@@ -15,7 +13,7 @@ import engineio
 import engineio_rs
 import pytest
 import requests
-from servers import IMPLEMENTATIONS, Running
+from servers import IMPLEMENTATIONS, Running, assert_node_client_upgrades_and_keeps_order
 
 
 @pytest.fixture(params=list(IMPLEMENTATIONS))
@@ -208,26 +206,7 @@ def ordered():
 
 def test_the_node_engine_io_client_upgrades_and_keeps_order(ordered):
     server = ordered
-    interop = pathlib.Path(__file__).resolve().parents[3] / "interop"
-    options = {
-        "sequence": {"count": 20, "burst": 5, "everyMs": 20, "atUpgrade": 3},
-        "expect": 23,
-        "waitUpgrade": True,
-        "closeWhenDone": True,
-    }
-    run = subprocess.run(
-        ["node", "server/node_client.js", f"{server.url}/engine.io/", json.dumps(options)],
-        cwd=interop,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    events = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
-    kinds = [e["event"] for e in events]
-    assert "upgrade" in kinds, run.stdout + run.stderr
-    echoed = [e["text"] for e in events if e["event"] == "message"]
-    assert echoed == [f"seq-{n}" for n in range(23)], echoed
-    assert kinds[-1] == "close", kinds
+    assert_node_client_upgrades_and_keeps_order(server.url)
 
 
 def test_modes_and_primitives():

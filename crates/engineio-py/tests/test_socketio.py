@@ -16,7 +16,7 @@ import time
 import pytest
 import socketio as upstream_socketio
 from engineio_rs import socketio
-from servers import free_port
+from servers import free_port, serve_asgi, serve_wsgi
 
 INTEROP = pathlib.Path(__file__).resolve().parents[3] / "interop"
 
@@ -106,28 +106,10 @@ class ChatServer:
         return result
 
     def _serve_asgi(self, app):
-        import uvicorn
-
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
+        self.server, self.thread = serve_asgi(app, self.port)
 
     def _serve_wsgi(self, app):
-        import logging
-
-        from werkzeug.serving import make_server
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self.server = make_server("127.0.0.1", self.port, app, threaded=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.server, self.thread = serve_wsgi(app, self.port)
 
     def _serve_native_async(self):
         self.loop = asyncio.new_event_loop()

@@ -15,7 +15,7 @@ import sys
 import urllib.parse
 
 from . import _core, native
-from .base_server import BaseServer, BaseSocket, now
+from .base_server import _JSON_STARTS, BaseServer, BaseSocket, now
 
 #: Whether tasks can start eagerly (``asyncio.Task(eager_start=True)``).
 _EAGER = sys.version_info >= (3, 12)
@@ -95,7 +95,7 @@ class AsyncServer(BaseServer):
     async def send(self, sid, data):
         """Sends a message (``str``, ``bytes``, or a ``dict``/``list`` sent as
         JSON) to a session; does nothing if it is gone."""
-        await self._send_now(sid, self._message_payload(data))
+        await self._send_now(sid, data if type(data) is str else self._message_payload(data))
 
     async def send_packet(self, sid, pkt):
         """Sends a message packet to a session (its encoding is cached, so a
@@ -332,7 +332,9 @@ class AsyncServer(BaseServer):
         handler = self.handlers.get("message")
         try:
             if handler is not None:
-                result = handler(sock.sid, self._message_data(data))
+                if type(data) is str and data[:1] in _JSON_STARTS:
+                    data = self._message_data(data)
+                result = handler(sock.sid, data)
                 if inspect.isawaitable(result):
                     await result
         except Exception:
@@ -568,9 +570,10 @@ class AsyncServer(BaseServer):
             sock.core.ws_ended(ws, "closed", at)
             self._apply(sock)
             return -1
-        if message.get("text") is not None:
-            text = message["text"]
-            if _too_big(text, self.max_http_buffer_size):
+        text = message.get("text")
+        if text is not None:
+            limit = self.max_http_buffer_size
+            if len(text) > limit or (len(text) * 4 > limit and len(text.encode()) > limit):
                 code = sock.core.ws_ended(ws, "too big", at)
             else:
                 code = sock.core.ws_receive_text(ws, text, at)
@@ -583,14 +586,6 @@ class AsyncServer(BaseServer):
                 code = None
         self._apply(sock)
         return code
-
-
-def _too_big(text, limit):
-    """Whether ``text`` takes more than ``limit`` bytes in UTF-8 (encoding
-    it only when its length cannot tell)."""
-    if len(text) > limit:
-        return True
-    return len(text) * 4 > limit and len(text.encode()) > limit
 
 
 async def _respond(send, status, headers, body):
