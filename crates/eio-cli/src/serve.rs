@@ -38,6 +38,10 @@ pub(crate) struct ServeArgs {
     /// it the server stops reading that client (backpressure).
     #[arg(long, value_name = "MESSAGES", default_value_t = 128)]
     max_inbox: usize,
+    /// The most sessions held at once; past it handshakes get 503 (default:
+    /// no limit but the process's open-file limit).
+    #[arg(long, value_name = "N")]
+    max_sessions: Option<usize>,
     /// Echo each message on its own task (python-engineio's
     /// `async_handlers`): one session's echoes may then come out of order.
     #[arg(long)]
@@ -67,6 +71,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
         .cors(cors)
         .path(&args.path)
         .max_inbox(args.max_inbox)
+        .max_sessions(args.max_sessions)
         .async_handlers(args.async_handlers);
     let server = Server::builder()
         .config(config)

@@ -144,6 +144,16 @@ fn serve_takes_the_inbox_and_handler_options() {
 }
 
 #[test]
+fn serve_refuses_handshakes_past_max_sessions() {
+    let serve = Serve::start_with(&["--max-sessions", "0"]);
+    let output = run(&["connect", &serve.url, "--send", "x"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("503"), "{stderr}");
+    assert!(stderr.contains("too many sessions"), "{stderr}");
+}
+
+#[test]
 fn connect_to_nothing_fails_with_a_message() {
     // Bind and drop a listener to get a port nobody listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -141,6 +141,27 @@ impl HttpError {
         }
     }
 
+    /// The answer to a handshake when the server holds as many sessions as
+    /// it may (its `max_sessions`): 503 Service Unavailable, with code 4 as
+    /// for other refused handshakes. The Node server has no such limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio_proto::server::HttpError;
+    /// assert_eq!(
+    ///     HttpError::too_many_sessions().json_body(),
+    ///     r#"{"code":4,"message":"Forbidden: too many sessions"}"#
+    /// );
+    /// assert_eq!(HttpError::too_many_sessions().status, 503);
+    /// ```
+    pub fn too_many_sessions() -> Self {
+        Self {
+            status: 503,
+            ..Self::new(ErrorCode::Forbidden, "too many sessions")
+        }
+    }
+
     /// The JSON body.
     ///
     /// # Examples
@@ -395,6 +416,8 @@ impl HttpError {
     /// How the Node server writes this error: a JSON body for HTTP requests;
     /// for a WebSocket upgrade request, a 400 (whatever the code) with the
     /// message as plain text; and an empty 413 for a body over the limit.
+    /// A 503 ([`HttpError::too_many_sessions`], which Node does not have)
+    /// stays a 503 on WebSocket too, so a client can tell "try later".
     ///
     /// # Examples
     ///
@@ -413,7 +436,7 @@ impl HttpError {
             }
         } else if websocket_upgrade {
             ErrorResponse {
-                status: 400,
+                status: if self.status == 503 { 503 } else { 400 },
                 content_type: Some("text/html"),
                 body: self.message.clone(),
             }

@@ -69,6 +69,7 @@ pub struct ServerConfig {
     pub(crate) ws_read_buffer_size: usize,
     pub(crate) max_inbox: usize,
     pub(crate) async_handlers: bool,
+    pub(crate) max_sessions: Option<usize>,
 }
 
 impl Default for ServerConfig {
@@ -94,6 +95,7 @@ impl Default for ServerConfig {
             ws_read_buffer_size: 4096,
             max_inbox: 128,
             async_handlers: false,
+            max_sessions: None,
         }
     }
 }
@@ -327,6 +329,28 @@ impl ServerConfig {
     /// ```
     pub fn max_queue(mut self, packets: usize) -> Self {
         self.max_queue = packets;
+        self
+    }
+
+    /// The most sessions the server holds at once (default `None`: no
+    /// limit, as the Node server and python-engineio; the process's
+    /// open-file limit is then the bound). When it is reached, a handshake
+    /// is answered 503 with `{"code":4,"message":"Forbidden: too many
+    /// sessions"}` (on either transport, before any upgrade), and the
+    /// sessions already open are unaffected. A session's slot frees when
+    /// its id is forgotten: at once for a WebSocket, and for a polling
+    /// session once its close packet is fetched (or after
+    /// [`close_timeout`](Self::close_timeout)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::server::ServerConfig;
+    /// let config = ServerConfig::default().max_sessions(Some(10_000));
+    /// # let _ = config;
+    /// ```
+    pub fn max_sessions(mut self, limit: Option<usize>) -> Self {
+        self.max_sessions = limit;
         self
     }
 

@@ -24,11 +24,12 @@ impl Host for Server {
 }
 
 impl Server {
-    /// Creates a session and starts its timer task.
-    pub(crate) fn create_session(&self, transport: Transport) -> Arc<SessionHandle> {
-        let handle = self.add_session(transport);
+    /// Creates a session and starts its timer task; `None` when the server
+    /// holds `max_sessions` sessions already.
+    pub(crate) fn create_session(&self, transport: Transport) -> Option<Arc<SessionHandle>> {
+        let handle = self.add_session(transport)?;
         self.spawn(drive_timers(self.clone(), handle.clone()));
-        handle
+        Some(handle)
     }
 }
 

@@ -378,15 +378,28 @@ impl Server {
     /// Adds a new session to the table (its timer task is not started), and
     /// remembers the runtime it was opened on, where the sessions' tasks
     /// start.
-    pub(crate) fn add_session(&self, transport: Transport) -> Arc<SessionHandle> {
+    ///
+    /// Returns `None` when the table holds `max_sessions` sessions already
+    /// (checked under the table's lock, so concurrent handshakes cannot
+    /// overshoot).
+    pub(crate) fn add_session(&self, transport: Transport) -> Option<Arc<SessionHandle>> {
         let _ = self
             .inner
             .runtime
             .get_or_init(tokio::runtime::Handle::current);
+        let mut sessions = self.sessions();
+        if self
+            .inner
+            .config
+            .max_sessions
+            .is_some_and(|max| sessions.len() >= max)
+        {
+            return None;
+        }
         let core = Session::new(transport, self.inner.config.session_config(), now());
         let handle = Arc::new(SessionHandle::new(Sid::generate(), core));
-        self.sessions().insert(handle.sid, handle.clone());
-        handle
+        sessions.insert(handle.sid, handle.clone());
+        Some(handle)
     }
 
     /// Starts a task on the server's runtime.

@@ -64,7 +64,16 @@ pub(crate) async fn open_session(
             websocket,
         ));
     }
-    let handle = server.create_session(transport);
+    let Some(handle) = server.create_session(transport) else {
+        tracing::warn!(
+            limit = ?server.inner.config.max_sessions,
+            "handshake refused: the server holds max_sessions sessions"
+        );
+        return Err(error(
+            &HttpError::too_many_sessions(),
+            transport == Transport::WebSocket,
+        ));
+    };
     // If the client goes away while the connect handler runs, the session
     // is dropped as if refused: no transport will ever reach it.
     let connected = {
