@@ -126,6 +126,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::ClientConnection>()?;
     m.add_function(wrap_pyfunction!(routing::route, m)?)?;
     m.add_function(wrap_pyfunction!(routing::unknown_session, m)?)?;
+    m.add_function(wrap_pyfunction!(routing::too_many_sessions, m)?)?;
     m.add_function(wrap_pyfunction!(routing::generate_sid, m)?)?;
     m.add_function(wrap_pyfunction!(routing::refusal_answer, m)?)?;
     m.add_function(wrap_pyfunction!(session::open_packet, m)?)?;

@@ -334,7 +334,8 @@ impl NativeServer {
     #[pyo3(signature = (
         *, ping_interval, ping_grace, ping_timeout, max_http_buffer_size, allow_upgrades,
         transports, http_compression, compression_threshold, cookie, cors_allowed_origins,
-        cors_credentials, async_handlers, engineio_path, close_timeout=30.0, threads=1
+        cors_credentials, async_handlers, engineio_path, close_timeout=30.0, threads=1,
+        max_sessions=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -353,6 +354,7 @@ impl NativeServer {
         engineio_path: &str,
         close_timeout: f64,
         threads: usize,
+        max_sessions: Option<usize>,
     ) -> PyResult<Self> {
         let transports = transports
             .iter()
@@ -372,6 +374,7 @@ impl NativeServer {
             .cors_credentials(cors_credentials)
             .async_handlers(async_handlers)
             .close_timeout(seconds(close_timeout, "close_timeout")?)
+            .max_sessions(max_sessions)
             .path(engineio_path);
         if let Some(cookie) = self::cookie(cookie)? {
             config = config.cookie(cookie);

@@ -71,6 +71,13 @@ pub(crate) fn unknown_session(websocket_upgrade: bool) -> Answer {
     )
 }
 
+/// The answer to a handshake past `max_sessions`: `(status, content_type,
+/// body)` (503; see `HttpError::too_many_sessions`).
+#[pyfunction]
+pub(crate) fn too_many_sessions(websocket_upgrade: bool) -> Answer {
+    answer(&HttpError::too_many_sessions(), websocket_upgrade)
+}
+
 /// The answer to a request a session refused, from the
 /// `ValueError((status, code, message))` its method raised:
 /// `(status, content_type or None, body)` as the Node server writes it (an

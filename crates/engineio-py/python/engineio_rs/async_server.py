@@ -68,6 +68,9 @@ class AsyncServer(BaseServer):
         session itself.
     :param logger: ``True`` for INFO logs on ``engineio.server``, or a
         logger.
+    :param max_sessions: the most sessions at once (not in python-engineio):
+        handshakes past it get 503 (a WebSocket-only one under ASGI is
+        closed with code 1013). ``None`` (the default): no limit.
 
     Example, under uvicorn::
 
@@ -413,6 +416,14 @@ class AsyncServer(BaseServer):
         await _respond(send, status, headers, body)
 
     async def _handshake(self, transport, scope, receive, send, environ):
+        if self._full():
+            self.logger.warning("handshake refused: max_sessions (%s) reached", self.max_sessions)
+            if transport == "websocket":
+                await receive()
+                # 1013: try again later (ASGI cannot answer with HTTP here).
+                return await send({"type": "websocket.close", "code": 1013})
+            answer = self._core_answer(_core.too_many_sessions(False))
+            return await self._answer(scope, receive, send, answer, environ)
         sock = self._new_session(transport, environ)
         ret = await self._trigger_event("connect", sock.sid, environ)
         if ret is not None and ret is not True:

@@ -91,6 +91,7 @@ class BaseServer:
         async_handlers=True,
         monitor_clients=None,
         transports=None,
+        max_sessions=None,
         **kwargs,
     ):
         if async_mode is None:
@@ -123,6 +124,9 @@ class BaseServer:
         elif isinstance(transports, str):
             transports = [transports]
         self.transports = [t for t in transports if t in self.valid_transports]
+        #: The most sessions at once (ours; python-engineio has no limit):
+        #: handshakes past it get 503. ``None``: no limit.
+        self.max_sessions = max_sessions
         if not self.transports:
             raise ValueError("No valid transports provided")
         if json is not None:
@@ -208,6 +212,10 @@ class BaseServer:
 
     def _socket_class(self):
         raise NotImplementedError
+
+    def _full(self):
+        """Whether a new session would pass ``max_sessions``."""
+        return self.max_sessions is not None and len(self.sockets) >= self.max_sessions
 
     def _new_session(self, transport, environ):
         sid = self.generate_id()

@@ -75,6 +75,7 @@ def make_core(server, engineio_path, threads, close_timeout):
         engineio_path=engineio_path,
         close_timeout=float(close_timeout),
         threads=threads,
+        max_sessions=server.max_sessions,
     )
 
 

@@ -367,6 +367,10 @@ class Server(BaseServer):
         return self._upgrade(sock, environ)
 
     def _handshake(self, transport, environ):
+        if self._full():
+            self.logger.warning("handshake refused: max_sessions (%s) reached", self.max_sessions)
+            answer = _core.too_many_sessions(transport == "websocket")
+            return self._decorate(*self._core_answer(answer), environ)
         sock = self._new_session(transport, environ)
         ret = self._trigger_event("connect", sock.sid, environ)
         if ret is not None and ret is not True:
