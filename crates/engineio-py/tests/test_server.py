@@ -217,3 +217,23 @@ def test_modes_and_primitives():
     assert isinstance(eio.create_queue(), queue.Queue)
     assert isinstance(eio.create_event(), threading.Event)
     assert eio.get_queue_empty_exception() is queue.Empty
+
+
+@pytest.mark.parametrize("kind", ["wsgi", "asgi", "native-async", "native-threads"])
+def test_a_websocket_message_over_the_limit_closes_the_session(kind):
+    # As the Node server does (its e14): close code 1009, "transport error".
+    import websocket
+
+    running = Running(kind, engineio_rs, max_http_buffer_size=100)
+    try:
+        url = running.url.replace("http", "ws") + "/engine.io/?EIO=4&transport=websocket"
+        ws = websocket.create_connection(url, timeout=5)
+        assert ws.recv().startswith("0")
+        ws.send("4" + "x" * 200)
+        opcode, frame = ws.recv_data(control_frame=True)
+        while opcode != websocket.ABNF.OPCODE_CLOSE:
+            opcode, frame = ws.recv_data(control_frame=True)
+        assert int.from_bytes(frame[:2], "big") == 1009
+        assert running.next_event("disconnect")[1] == "transport error"
+    finally:
+        running.stop()

@@ -468,7 +468,10 @@ class Server(BaseServer):
                     try:
                         message = ws.receive()
                     except simple_websocket.ConnectionClosed:
-                        how = "too big" if ws.close_reason == 1009 else "closed"
+                        # simple-websocket closes (1009) a message over
+                        # max_message_size itself, and says so only here.
+                        too_big = ws.incoming_message_len > self.max_http_buffer_size
+                        how = "too big" if too_big else "closed"
                         with sock.cond:
                             sock.core.ws_ended(number, how, now())
                             self._apply(sock)
