@@ -88,3 +88,47 @@ async fn max_sessions_refuses_new_handshakes_with_503_and_frees_slots() {
     let (status, _) = handshake_answer(&server.url("EIO=4&transport=polling")).await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_ended_by_the_heartbeat() {
+    // It cannot see the pings, so it cannot answer them: "ping timeout",
+    // even while the server's writes to it are blocked.
+    let mut server = start(
+        ServerConfig::default()
+            .ping_interval(std::time::Duration::from_millis(300))
+            .ping_timeout(std::time::Duration::from_millis(200))
+            .max_queue(16),
+    )
+    .await;
+    let ws_url = server
+        .url("EIO=4&transport=websocket")
+        .replace("http://", "ws://");
+    let (mut ws, _) = tokio_tungstenite::connect_async(&ws_url).await.unwrap();
+    ws.next().await.unwrap().unwrap();
+    let sid = server.server.session_ids()[0];
+    let big = "x".repeat(64 * 1024);
+    // Fill the queue and the socket's buffers.
+    while server.server.send(sid, big.as_str()).is_ok() {
+        tokio::task::yield_now().await;
+    }
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let event = server.disconnect_event().await;
+            if event.ends_with("ping timeout") {
+                return event;
+            }
+        }
+    })
+    .await
+    .expect("the stalled session was not ended");
+    assert_eq!(closed, format!("disconnect {sid} ping timeout"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while server.server.session_count() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the session was never forgotten"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    drop(ws);
+}

@@ -320,6 +320,16 @@ impl ServerConfig {
     /// [`SendError::QueueFull`](super::SendError::QueueFull) rather than
     /// growing memory without bound.
     ///
+    /// A client that stops reading (a slow consumer): the kernel's socket
+    /// buffers fill, then the WebSocket's write buffer, then this queue, and
+    /// from then on every send to it fails with `QueueFull` while the
+    /// server's memory stays flat (100 stalled clients with `max_queue(64)`
+    /// and 1 KiB messages held about 260 KiB each, see
+    /// `tests/server_slow_consumers.rs`). Such a client cannot see the
+    /// pings either, so the heartbeat ends its session ("ping timeout")
+    /// within `ping_interval + ping_timeout`, even while writes to it are
+    /// blocked.
+    ///
     /// # Examples
     ///
     /// ```
