@@ -58,7 +58,7 @@ async fn stalled_readers_fill_their_queue_and_memory_stays_flat() {
                 }
                 Err(other) => panic!("unexpected send error {other}"),
             }
-            if accepted % 256 == 0 {
+            if accepted.is_multiple_of(256) {
                 // Let the writers move what they can into the sockets.
                 tokio::task::yield_now().await;
             }
