@@ -58,7 +58,10 @@ impl Server {
     /// services, such as [`ServeStatic`](super::ServeStatic)) on a listener,
     /// with HTTP/1.1 upgrades for WebSocket and HTTP/2, until
     /// [`Server::shutdown`]. Each request carries the peer's address, which
-    /// the connect handler sees.
+    /// the connect handler sees. When accepting fails (most often: out of
+    /// file descriptors), the loop waits 5 ms, doubling up to 1 s, until it
+    /// works again, logging one warning; the open connections are served
+    /// meanwhile.
     ///
     /// # Examples
     ///
@@ -89,14 +92,35 @@ impl Server {
         if let Ok(addr) = listener.local_addr() {
             tracing::info!(%addr, path = self.config().engineio_path(), "engine.io server listening");
         }
+        // Accept errors (most often running out of file descriptors) back
+        // off from 5 ms to 1 s, doubling, without a busy loop; the open
+        // connections are served meanwhile. One warning per episode.
+        let mut backoff: Option<std::time::Duration> = None;
         loop {
             let (stream, peer) = tokio::select! {
                 accepted = listener.accept() => match accepted {
-                    Ok(accepted) => accepted,
+                    Ok(accepted) => {
+                        if backoff.take().is_some() {
+                            tracing::info!("accepting connections again");
+                        }
+                        accepted
+                    }
                     Err(err) => {
-                        tracing::warn!(error = %err, "accept failed");
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                        continue;
+                        let delay = match backoff {
+                            None => {
+                                tracing::warn!(error = %err, "accept failed; backing off until it works again");
+                                ACCEPT_BACKOFF_MIN
+                            }
+                            Some(delay) => {
+                                tracing::debug!(error = %err, "accept failed again");
+                                (delay * 2).min(ACCEPT_BACKOFF_MAX)
+                            }
+                        };
+                        backoff = Some(delay);
+                        tokio::select! {
+                            () = tokio::time::sleep(delay) => continue,
+                            _ = stop.changed() => return,
+                        }
                     }
                 },
                 _ = stop.changed() => return,
@@ -106,6 +130,11 @@ impl Server {
         }
     }
 }
+
+/// The first wait after a failed accept.
+const ACCEPT_BACKOFF_MIN: std::time::Duration = std::time::Duration::from_millis(5);
+/// The longest wait between accepts while they fail.
+const ACCEPT_BACKOFF_MAX: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Serves one TCP connection (HTTP/1.1 with upgrades, or HTTP/2).
 async fn serve_connection<S, B>(stream: tokio::net::TcpStream, peer: SocketAddr, service: S)
