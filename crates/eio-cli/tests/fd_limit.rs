@@ -17,7 +17,12 @@ const EIO: &str = env!("CARGO_BIN_EXE_eio");
 fn cpu_seconds(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
     // The fields after the command name, which is in parentheses.
-    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
     let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
     ticks as f64 / 100.0
 }
@@ -71,14 +76,19 @@ fn out_of_file_descriptors_backs_off_keeps_sessions_and_recovers() {
 
     // Idle connections, more than the process may hold: the server accepts
     // what it can, the rest wait in the listen backlog.
-    let hogs: Vec<TcpStream> = (0..80).map(|_| TcpStream::connect(&addr).unwrap()).collect();
+    let hogs: Vec<TcpStream> = (0..80)
+        .map(|_| TcpStream::connect(&addr).unwrap())
+        .collect();
     std::thread::sleep(Duration::from_millis(500));
 
     // No busy loop while accepting fails.
     let before = cpu_seconds(child.id());
     std::thread::sleep(Duration::from_secs(1));
     let spent = cpu_seconds(child.id()) - before;
-    assert!(spent < 0.3, "the server spent {spent} s of CPU in 1 s while out of descriptors");
+    assert!(
+        spent < 0.3,
+        "the server spent {spent} s of CPU in 1 s while out of descriptors"
+    );
 
     // The session it has still works.
     client.send("still here").unwrap();
