@@ -219,14 +219,18 @@ fn cookie(option: &Bound<'_, PyAny>) -> PyResult<Option<CookieConfig>> {
         return Ok(None);
     }
     if let Ok(name) = option.extract::<String>() {
-        return Ok(Some(CookieConfig::new(name)));
+        // python-engineio's string form: `path=/; SameSite=Lax`, no HttpOnly.
+        return Ok(Some(CookieConfig::new(name).http_only(false)));
     }
     let dict = option.cast::<PyDict>()?;
     let name = match dict.get_item("name")? {
         Some(name) => name.extract::<String>()?,
         None => "io".to_owned(),
     };
-    let mut cookie = CookieConfig::new(name).path(None).same_site(None);
+    let mut cookie = CookieConfig::new(name)
+        .path(None)
+        .same_site(None)
+        .http_only(false);
     for (key, value) in dict.iter() {
         let key: String = key.extract()?;
         if value.is_callable() {

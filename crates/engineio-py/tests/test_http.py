@@ -99,6 +99,19 @@ def test_the_polling_handshake_sets_the_cookie(cookie):
     assert [a.lower() for a in attributes] == ["path=/chat", "httponly"]
 
 
+@pytest.fixture(params=PAIRS, ids=IDS)
+def named_cookie(request):
+    return serve(request, cookie="io")
+
+
+def test_a_cookie_name_gives_path_and_samesite(named_cookie):
+    response = requests.get(named_cookie.url + HANDSHAKE, timeout=5)
+    sid = json.loads(response.text[1:])["sid"]
+    cookie, *attributes = response.headers["Set-Cookie"].split("; ")
+    assert cookie == f"io={sid}"
+    assert [a.lower() for a in attributes] == ["path=/", "samesite=lax"]
+
+
 def test_no_cookie_by_default(default):
     assert "Set-Cookie" not in requests.get(default.url + HANDSHAKE, timeout=5).headers
 

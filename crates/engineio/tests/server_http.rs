@@ -556,7 +556,8 @@ async fn a_full_queue_refuses_sends() {
 
 #[tokio::test]
 async fn cookie_is_set_on_the_handshake() {
-    let server = start(short().cookie(CookieConfig::new("io").http_only(true))).await;
+    // HttpOnly by default, as the Node server's cookie.
+    let server = start(short().cookie(CookieConfig::new("io"))).await;
     let response = http()
         .get(server.url("EIO=4&transport=polling"))
         .send()

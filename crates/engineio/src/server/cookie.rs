@@ -16,8 +16,10 @@ pub enum SameSite {
 
 /// A cookie that carries the session id, set on the handshake response.
 ///
-/// python-engineio's `cookie="io"` is `CookieConfig::new("io")`: `path=/` and
-/// `SameSite=Lax`. Every attribute can be changed.
+/// Off by default (no cookie). `CookieConfig::new("io")` is the Node
+/// server's `cookie: true`: `Path=/; SameSite=Lax; HttpOnly`;
+/// python-engineio's `cookie="io"` is the same without `HttpOnly`
+/// (`.http_only(false)`). Every attribute can be changed.
 ///
 /// # Examples
 ///
@@ -26,10 +28,9 @@ pub enum SameSite {
 /// use engineio::server::{CookieConfig, SameSite};
 ///
 /// let cookie = CookieConfig::new("io");
-/// assert_eq!(cookie.header_value("abc"), "io=abc; Path=/; SameSite=Lax");
+/// assert_eq!(cookie.header_value("abc"), "io=abc; Path=/; SameSite=Lax; HttpOnly");
 ///
 /// let cookie = CookieConfig::new("sticky")
-///     .http_only(true)
 ///     .secure(true)
 ///     .same_site(Some(SameSite::None))
 ///     .max_age(Some(Duration::from_secs(3600)))
@@ -51,7 +52,10 @@ pub struct CookieConfig {
 }
 
 impl CookieConfig {
-    /// A cookie called `name`, with `Path=/` and `SameSite=Lax`.
+    /// A cookie called `name`, with `Path=/`, `SameSite=Lax` and `HttpOnly`
+    /// (the Node server's default; scripts in the page cannot read the
+    /// session id). python-engineio's string form leaves out `HttpOnly`:
+    /// `.http_only(false)` does the same.
     ///
     /// # Examples
     ///
@@ -65,7 +69,7 @@ impl CookieConfig {
             path: Some("/".to_owned()),
             same_site: Some(SameSite::Lax),
             secure: false,
-            http_only: false,
+            http_only: true,
             max_age: None,
             domain: None,
         }
@@ -78,7 +82,7 @@ impl CookieConfig {
     /// ```
     /// # use engineio::server::CookieConfig;
     /// let cookie = CookieConfig::new("io").path(Some("/app".into()));
-    /// assert_eq!(cookie.header_value("s"), "io=s; Path=/app; SameSite=Lax");
+    /// assert_eq!(cookie.header_value("s"), "io=s; Path=/app; SameSite=Lax; HttpOnly");
     /// ```
     pub fn path(mut self, path: Option<String>) -> Self {
         self.path = path;
@@ -92,7 +96,7 @@ impl CookieConfig {
     /// ```
     /// # use engineio::server::{CookieConfig, SameSite};
     /// let cookie = CookieConfig::new("io").same_site(Some(SameSite::Strict));
-    /// assert_eq!(cookie.header_value("s"), "io=s; Path=/; SameSite=Strict");
+    /// assert_eq!(cookie.header_value("s"), "io=s; Path=/; SameSite=Strict; HttpOnly");
     /// ```
     pub fn same_site(mut self, same_site: Option<SameSite>) -> Self {
         self.same_site = same_site;
@@ -118,7 +122,8 @@ impl CookieConfig {
     ///
     /// ```
     /// # use engineio::server::CookieConfig;
-    /// assert!(CookieConfig::new("io").http_only(true).header_value("s").ends_with("; HttpOnly"));
+    /// assert!(CookieConfig::new("io").header_value("s").ends_with("; HttpOnly"));
+    /// assert!(!CookieConfig::new("io").http_only(false).header_value("s").contains("HttpOnly"));
     /// ```
     pub fn http_only(mut self, http_only: bool) -> Self {
         self.http_only = http_only;
@@ -160,7 +165,10 @@ impl CookieConfig {
     ///
     /// ```
     /// # use engineio::server::CookieConfig;
-    /// assert_eq!(CookieConfig::new("io").header_value("x"), "io=x; Path=/; SameSite=Lax");
+    /// assert_eq!(
+    ///     CookieConfig::new("io").header_value("x"),
+    ///     "io=x; Path=/; SameSite=Lax; HttpOnly"
+    /// );
     /// ```
     pub fn header_value(&self, sid: &str) -> String {
         let mut value = format!("{}={sid}", self.name);
