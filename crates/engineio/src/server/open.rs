@@ -91,7 +91,9 @@ pub(crate) async fn open_session(
         handle.update(server, Session::reject);
         return Err(json_response(StatusCode::UNAUTHORIZED, rejection.body()));
     }
-    tracing::info!(sid = %handle.sid, %transport, peer = ?request.peer_addr, "session opened");
+    // The sid and the request's data (the peer) never share an info line.
+    tracing::info!(sid = %handle.sid, %transport, "session opened");
+    tracing::debug!(sid = %handle.sid, peer = ?request.peer_addr, uri = %request.uri, "session request");
     let config = &server.inner.config;
     let handshake = Handshake::new(
         handle.sid.as_str(),
