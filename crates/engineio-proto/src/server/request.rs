@@ -162,6 +162,22 @@ impl HttpError {
         }
     }
 
+    /// The answer to a handshake while the server shuts down: 503, code 4.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio_proto::server::HttpError;
+    /// let error = HttpError::shutting_down();
+    /// assert_eq!((error.status, error.message.as_str()), (503, "Forbidden: the server is shutting down"));
+    /// ```
+    pub fn shutting_down() -> Self {
+        Self {
+            status: 503,
+            ..Self::new(ErrorCode::Forbidden, "the server is shutting down")
+        }
+    }
+
     /// The JSON body.
     ///
     /// # Examples

@@ -226,6 +226,12 @@ impl Server {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// How many sessions the table holds, closed ones still delivering
+    /// their close packet included.
+    pub(crate) fn table_len(&self) -> usize {
+        self.sessions().len()
+    }
+
     pub(crate) fn handle(&self, sid: Sid) -> Option<Arc<SessionHandle>> {
         self.sessions().get(&sid).cloned()
     }

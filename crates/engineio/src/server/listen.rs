@@ -7,6 +7,7 @@ use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tower_service::Service;
 
@@ -58,7 +59,12 @@ impl Server {
     /// services, such as [`ServeStatic`](super::ServeStatic)) on a listener,
     /// with HTTP/1.1 upgrades for WebSocket and HTTP/2, until
     /// [`Server::shutdown`]. Each request carries the peer's address, which
-    /// the connect handler sees. When accepting fails (most often: out of
+    /// the connect handler sees. On [`Server::shutdown`] the listener closes
+    /// at once (new connections are refused); the open connections stay
+    /// until every session has ended (so a polling client can fetch its
+    /// close packet on its keep-alive connection, up to `close_timeout`),
+    /// then each closes after the request it serves, and this returns.
+    /// When accepting fails (most often: out of
     /// file descriptors), the loop waits 5 ms, doubling up to 1 s, until it
     /// works again, logging one warning; the open connections are served
     /// meanwhile.
@@ -96,6 +102,10 @@ impl Server {
         // off from 5 ms to 1 s, doubling, without a busy loop; the open
         // connections are served meanwhile. One warning per episode.
         let mut backoff: Option<std::time::Duration> = None;
+        // Every HTTP connection is watched: on shutdown, each finishes the
+        // request it serves (a long poll is answered by its session's close)
+        // and closes, instead of staying open for more.
+        let graceful = GracefulShutdown::new();
         loop {
             let (stream, peer) = tokio::select! {
                 accepted = listener.accept() => match accepted {
@@ -119,14 +129,34 @@ impl Server {
                         backoff = Some(delay);
                         tokio::select! {
                             () = tokio::time::sleep(delay) => continue,
-                            _ = stop.changed() => return,
+                            _ = stop.changed() => break,
                         }
                     }
                 },
-                _ = stop.changed() => return,
+                _ = stop.changed() => break,
             };
             let _ = stream.set_nodelay(true);
-            tokio::spawn(serve_connection(stream, peer, service.clone()));
+            tokio::spawn(serve_connection(
+                stream,
+                peer,
+                service.clone(),
+                graceful.watcher(),
+            ));
+        }
+        // The listener closes now: new connections are refused at once. The
+        // open ones stay until the sessions have ended, so that a polling
+        // client can still fetch its close packet on its keep-alive
+        // connection; then each closes after the request it serves.
+        drop(listener);
+        let deadline = tokio::time::Instant::now() + self.inner.config.close_timeout;
+        while self.table_len() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        if tokio::time::timeout_at(deadline, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("connections still open after close_timeout; leaving them");
         }
     }
 }
@@ -137,8 +167,12 @@ const ACCEPT_BACKOFF_MIN: std::time::Duration = std::time::Duration::from_millis
 const ACCEPT_BACKOFF_MAX: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Serves one TCP connection (HTTP/1.1 with upgrades, or HTTP/2).
-async fn serve_connection<S, B>(stream: tokio::net::TcpStream, peer: SocketAddr, service: S)
-where
+async fn serve_connection<S, B>(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    service: S,
+    watcher: Watcher,
+) where
     S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<BoxError>,
@@ -153,10 +187,11 @@ where
             service.call(req).await
         }
     });
-    if let Err(err) = auto::Builder::new(TokioExecutor::new())
+    let builder = auto::Builder::new(TokioExecutor::new());
+    let connection = builder
         .serve_connection_with_upgrades(TokioIo::new(stream), hyper_service)
-        .await
-    {
+        .into_owned();
+    if let Err(err) = watcher.watch(connection).await {
         tracing::debug!(%peer, error = %err, "connection ended with an error");
     }
 }

@@ -54,6 +54,13 @@ pub(crate) async fn open_session(
     transport: Transport,
 ) -> Result<(Arc<SessionHandle>, Handshake), EngineResponse> {
     let request = connect_request(req, transport);
+    if *server.inner.shutdown.borrow() {
+        // A handshake on a connection accepted before the shutdown.
+        return Err(error(
+            &HttpError::shutting_down(),
+            transport == Transport::WebSocket,
+        ));
+    }
     if let Some(allow) = &server.inner.handlers.allow_request
         && let Err(reason) = allow(&request)
     {
