@@ -466,7 +466,14 @@ class Server(BaseServer):
                         if ended.is_set():
                             return
                     try:
-                        message = ws.receive()
+                        # With a timeout: simple-websocket can miss the wake-up
+                        # of a close it makes itself (its reader thread sets
+                        # the event before `connected` is cleared).
+                        message = ws.receive(timeout=1)
+                        if message is None:
+                            if ws.connected:
+                                continue
+                            raise simple_websocket.ConnectionClosed()
                     except simple_websocket.ConnectionClosed:
                         # simple-websocket closes (1009) a message over
                         # max_message_size itself, and says so only here.
