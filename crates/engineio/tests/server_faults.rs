@@ -142,9 +142,8 @@ async fn clients_that_vanish_at_every_step_are_reaped_once_with_the_right_reason
 
     // A WebSocket session: half a frame, then gone.
     let (ws, sid) = websocket(&server, None).await;
-    let mut stream = match ws.into_inner() {
-        tokio_tungstenite::MaybeTlsStream::Plain(stream) => stream,
-        _ => unreachable!(),
+    let tokio_tungstenite::MaybeTlsStream::Plain(mut stream) = ws.into_inner() else {
+        unreachable!("plain TCP")
     };
     stream.write_all(&[0x81, 0x85, 0x01]).await.unwrap(); // a masked text frame, cut short
     drop(stream);
@@ -154,9 +153,8 @@ async fn clients_that_vanish_at_every_step_are_reaped_once_with_the_right_reason
 
     // A half-open WebSocket: no FIN, no more bytes either way.
     let (ws, sid) = websocket(&server, None).await;
-    let silent = match ws.into_inner() {
-        tokio_tungstenite::MaybeTlsStream::Plain(stream) => stream,
-        _ => unreachable!(),
+    let tokio_tungstenite::MaybeTlsStream::Plain(silent) = ws.into_inner() else {
+        unreachable!("plain TCP")
     };
     expected.insert(sid, ("half-open", &["ping timeout"]));
 
