@@ -152,7 +152,10 @@ impl Server {
         while self.table_len() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        if tokio::time::timeout_at(deadline, graceful.shutdown())
+        // At least a second for the connections to finish their request,
+        // even when the sessions took all of close_timeout.
+        let grace = deadline.max(tokio::time::Instant::now() + std::time::Duration::from_secs(1));
+        if tokio::time::timeout_at(grace, graceful.shutdown())
             .await
             .is_err()
         {

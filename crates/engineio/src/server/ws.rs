@@ -241,6 +241,22 @@ fn read(frame: Option<Result<WsMessage, WsError>>) -> Read {
         Some(Err(WsError::ConnectionClosed | WsError::AlreadyClosed)) => {
             return Read::End(WsEnd::Closed);
         }
+        // The peer went away without a close frame, even mid-frame: a close
+        // ("transport close"), as the Node server's `ws` reports it.
+        Some(Err(WsError::Protocol(
+            tokio_tungstenite::tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
+        ))) => return Read::End(WsEnd::Closed),
+        Some(Err(WsError::Io(err)))
+            if matches!(
+                err.kind(),
+                std::io::ErrorKind::UnexpectedEof
+                    | std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+            ) =>
+        {
+            return Read::End(WsEnd::Closed);
+        }
         Some(Err(err)) => {
             tracing::debug!(error = %err, "WebSocket error");
             return Read::End(WsEnd::Failed);
