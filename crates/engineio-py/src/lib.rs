@@ -12,6 +12,7 @@ mod fallback;
 mod native;
 mod routing;
 mod session;
+mod statics;
 
 use engineio_proto::{Message, Packet, PacketType, RECORD_SEPARATOR};
 use pyo3::exceptions::PyValueError;
@@ -123,6 +124,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<native::NativeServer>()?;
     m.add_class::<native::Reply>()?;
     m.add_class::<fallback::HttpReply>()?;
+    m.add_class::<statics::StaticRules>()?;
     m.add_class::<client::ClientConnection>()?;
     m.add_function(wrap_pyfunction!(routing::route, m)?)?;
     m.add_function(wrap_pyfunction!(routing::unknown_session, m)?)?;

@@ -22,7 +22,7 @@ use std::time::Duration;
 use engineio::server::DisconnectReason;
 use engineio::server::{
     ConnectRequest, CookieConfig, CorsPolicy, Rejection, SameSite, ServeStatic, Server,
-    ServerConfig, StaticEntry, StaticFiles,
+    ServerConfig,
 };
 use engineio::{Message, Sid, Transport};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -298,34 +298,6 @@ fn cors(option: &Bound<'_, PyAny>) -> PyResult<CorsPolicy> {
     })
 }
 
-/// python-engineio's `static_files` rules.
-fn static_files(option: Option<&Bound<'_, PyDict>>) -> PyResult<StaticFiles> {
-    let mut files = StaticFiles::new();
-    let Some(dict) = option else {
-        return Ok(files);
-    };
-    for (url, rule) in dict.iter() {
-        let url: String = url.extract()?;
-        let entry = if let Ok(filename) = rule.extract::<String>() {
-            StaticEntry::new(filename)
-        } else {
-            let rule = rule.cast::<PyDict>()?;
-            let filename: String = rule
-                .get_item("filename")?
-                .ok_or_else(|| PyValueError::new_err(format!("static file {url:?}: no filename")))?
-                .extract()?;
-            match rule.get_item("content_type")? {
-                Some(content_type) => {
-                    StaticEntry::new(filename).content_type(content_type.extract::<String>()?)
-                }
-                None => StaticEntry::new(filename),
-            }
-        };
-        files = files.entry(url, entry);
-    }
-    Ok(files)
-}
-
 fn sid(text: &str) -> PyResult<Sid> {
     text.parse()
         .map_err(|_| PyValueError::new_err(format!("invalid session id {text:?}")))
@@ -451,7 +423,7 @@ impl NativeServer {
         static_files: Option<&Bound<'_, PyDict>>,
         app: bool,
     ) -> PyResult<u16> {
-        let files = self::static_files(static_files)?;
+        let files = crate::statics::rules(static_files)?;
         let listener = std::net::TcpListener::bind((host, port)).map_err(|err| {
             PyRuntimeError::new_err(format!("cannot listen on {host}:{port}: {err}"))
         })?;
@@ -560,15 +532,9 @@ impl NativeServer {
         } else {
             Message::Binary(data.extract::<Vec<u8>>()?.into())
         };
-        self.server.send(self::sid(sid)?, message).map_err(|err| {
-            let kind = match err {
-                engineio::server::SendError::Closed => "closed",
-                engineio::server::SendError::UnknownSession => "unknown session",
-                engineio::server::SendError::QueueFull { .. } => "queue full",
-                _ => "refused",
-            };
-            PyValueError::new_err((kind, err.to_string()))
-        })
+        self.server
+            .send(self::sid(sid)?, message)
+            .map_err(crate::session::send_error)
     }
 
     /// Closes a session; returns whether it was open.
@@ -614,8 +580,8 @@ impl NativeServer {
 
     /// The events as Python tuples: `("connect", sid, reply, request)`,
     /// `("message", sid, data, reply)`, `("disconnect", sid, reason,
-    /// reply)`, and `("stopped", None, None, None)` once the server has
-    /// stopped and nothing else is left.
+    /// reply)`, and `("stopped", None, None, None)` last, once the server
+    /// has stopped and nothing else is left.
     fn to_python<'py>(&self, py: Python<'py>, events: Vec<Event>) -> PyResult<Bound<'py, PyList>> {
         let list = PyList::empty(py);
         for event in events {
@@ -701,7 +667,9 @@ impl NativeServer {
             };
             list.append(item)?;
         }
-        if list.is_empty() && self.queue.stopped.load(Ordering::Acquire) {
+        // After the last events, even in the same batch: the wake-up that
+        // said "stopped" may be the one that brought them.
+        if self.queue.stopped.load(Ordering::Acquire) && self.queue.lock().is_empty() {
             list.append(("stopped", py.None(), py.None(), py.None()))?;
         }
         Ok(list)

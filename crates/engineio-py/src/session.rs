@@ -38,7 +38,7 @@ fn request_error(err: RequestError) -> PyErr {
 }
 
 /// Turns a refused send into `ValueError(kind, message)`.
-fn send_error(err: SendError) -> PyErr {
+pub(crate) fn send_error(err: SendError) -> PyErr {
     let kind = match err {
         SendError::Closed => "closed",
         SendError::UnknownSession => "unknown session",

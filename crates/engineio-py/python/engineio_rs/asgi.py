@@ -1,5 +1,6 @@
 """``ASGIApp``: python-engineio's ASGI middleware for an ``AsyncServer``."""
 
+from . import _core
 from . import static_files as _static
 
 
@@ -37,6 +38,7 @@ class ASGIApp:
     ):
         self.engineio_server = engineio_server
         self.static_files = static_files or {}
+        self._static_rules = _core.StaticRules(self.static_files)
         self.other_asgi_app = other_asgi_app
         self.engineio_path = engineio_path
         if self.engineio_path is not None:
@@ -64,7 +66,7 @@ class ASGIApp:
         ):
             return await self.engineio_server.handle_request(scope, receive, send)
         if scope["type"] == "http" and self.static_files:
-            found = _static.read(scope.get("path", ""), self.static_files)
+            found = _static.read(scope.get("path", ""), self._static_rules)
             if found is not None:
                 return await self.serve_static_file(found, send)
         if self.other_asgi_app is not None:

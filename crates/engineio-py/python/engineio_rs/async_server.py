@@ -15,7 +15,7 @@ import sys
 import urllib.parse
 
 from . import _core, native
-from .base_server import _JSON_STARTS, BaseServer, BaseSocket, now
+from .base_server import _JSON_STARTS, BaseServer, BaseSocket, add_headers, now
 
 #: Whether tasks can start eagerly (``asyncio.Task(eager_start=True)``).
 _EAGER = sys.version_info >= (3, 12)
@@ -627,12 +627,13 @@ def _environ(scope, receive=None, send=None):
         "asgi.receive": receive,
         "asgi.send": send,
     }
-    for name, value in scope.get("headers", []):
-        key = name.decode("latin-1").upper().replace("-", "_")
-        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            key = "HTTP_" + key
-        value = value.decode("latin-1")
-        environ[key] = environ[key] + "," + value if key in environ else value
+    add_headers(
+        environ,
+        (
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, value in scope.get("headers", [])
+        ),
+    )
     scheme = {"ws": "http", "wss": "https"}.get(scope.get("scheme"), scope.get("scheme", "http"))
     environ["wsgi.url_scheme"] = environ.get("HTTP_X_FORWARDED_PROTO", scheme)
     environ["QUERY_PARAMS"] = urllib.parse.parse_qs(query)

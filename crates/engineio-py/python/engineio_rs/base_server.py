@@ -37,6 +37,17 @@ class _Reason:
 now = time.monotonic
 
 
+def add_headers(environ, headers):
+    """Puts request headers (``(name, value)`` text pairs) into a WSGI-style
+    environ: ``HTTP_*``, ``CONTENT_TYPE``, ``CONTENT_LENGTH``; a repeated
+    header is comma-joined."""
+    for name, value in headers:
+        key = name.upper().replace("-", "_")
+        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            key = "HTTP_" + key
+        environ[key] = environ[key] + "," + value if key in environ else value
+
+
 class BaseSocket:
     """One session: its state machine, the user session dict and the
     environ of its handshake. Drivers add their wake-up primitives."""

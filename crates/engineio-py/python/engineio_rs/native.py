@@ -20,7 +20,7 @@ import threading
 import urllib.parse
 
 from . import _core
-from .base_server import BaseSocket
+from .base_server import BaseSocket, add_headers
 
 
 class NativeSocket(BaseSocket):
@@ -95,11 +95,7 @@ def environ(request):
         "SERVER_NAME": "engineio_rs",
         "SERVER_PORT": "0",
     }
-    for name, value in headers:
-        key = name.upper().replace("-", "_")
-        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            key = "HTTP_" + key
-        env[key] = env[key] + "," + value if key in env else value
+    add_headers(env, headers)
     env["wsgi.url_scheme"] = env.get("HTTP_X_FORWARDED_PROTO", "http")
     env["QUERY_PARAMS"] = urllib.parse.parse_qs(query)
     return env
@@ -242,6 +238,10 @@ class AsyncRunner:
                 native.shutdown()
                 await self.stopped
                 raise
+            finally:
+                # The handlers of the last events (disconnects) finish first.
+                if self.server._tasks:
+                    await asyncio.wait(set(self.server._tasks), timeout=5)
         finally:
             loop.remove_reader(wakeup.fileno())
             wakeup.close()
@@ -322,12 +322,7 @@ def serve_wsgi(app, reply, request, logger):
         "wsgi.multiprocess": False,
         "wsgi.run_once": False,
     }
-    for name, value in headers:
-        key = name.upper().replace("-", "_")
-        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            key = "HTTP_" + key
-        value = value.decode("latin-1")
-        environ[key] = environ[key] + "," + value if key in environ else value
+    add_headers(environ, ((name, value.decode("latin-1")) for name, value in headers))
     environ["CONTENT_LENGTH"] = str(len(body))  # the body is read whole
     started = []
 

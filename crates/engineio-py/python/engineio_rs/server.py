@@ -13,6 +13,7 @@ when the session reports a change.
 """
 
 import heapq
+import http
 import itertools
 import queue
 import threading
@@ -581,18 +582,5 @@ def _read_body(environ, limit):
     return None if len(body) > limit else body
 
 
-_REASONS = {
-    200: "OK",
-    204: "No Content",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    413: "Payload Too Large",
-    500: "Internal Server Error",
-}
-
-
 def _status_line(status):
-    return f"{status} {_REASONS.get(status, 'Unknown')}"
+    return f"{status} {http.HTTPStatus(status).phrase}"

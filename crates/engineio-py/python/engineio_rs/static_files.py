@@ -3,70 +3,43 @@ python-engineio documents them: a dict from URL (or URL prefix) to a file
 name (or directory), or to ``{"filename": ..., "content_type": ...}``; the
 empty key names the file served for URLs ending in ``/`` (``index.html``
 when absent). Meant for development, as python-engineio says: no caching.
+
+The rules are resolved by the Rust ``engineio`` crate's ``StaticFiles``
+(``_core.StaticRules``), the same resolver native mode serves with; a path
+that tries to leave its directory (``..``) matches nothing.
 """
 
 import os
+import urllib.parse
 
-CONTENT_TYPES = {
-    "css": "text/css",
-    "gif": "image/gif",
-    "html": "text/html",
-    "jpg": "image/jpeg",
-    "js": "application/javascript",
-    "json": "application/json",
-    "png": "image/png",
-    "txt": "text/plain",
-}
+from . import _core
 
 
 def get_static_file(path, static_files):
-    """The file to serve for ``path``: ``{"filename", "content_type"}``, or
-    ``None`` when no rule matches (or the path tries to climb out of a
-    directory with ``..``)."""
+    """The file to serve for ``path`` (as decoded in a WSGI environ or ASGI
+    scope): ``{"filename", "content_type"}``, or ``None`` when no rule
+    matches (python-engineio's function)."""
     if static_files is None:
         return None
-    rule, rest = _match(path, static_files)
-    if rule is None or ".." in rest.split("/"):
+    found = resolve(path, _core.StaticRules(static_files))
+    if found is None:
         return None
-    if isinstance(rule, str):
-        rule = {"filename": rule}
-    filename = rule["filename"]
-    if rest:
-        filename = filename + rest[1:] if filename.endswith("/") else filename + rest
-    content_type = rule.get("content_type")
-    if filename.endswith("/"):
-        default = static_files.get("", "index.html")
-        if isinstance(default, dict):
-            content_type = default.get("content_type", content_type)
-            default = default["filename"]
-        filename += default
-    if content_type is None:
-        extension = filename.rsplit(".", 1)[-1]
-        content_type = CONTENT_TYPES.get(extension, "application/octet-stream")
+    filename, content_type = found
     return {"filename": filename, "content_type": content_type}
 
 
-def _match(path, static_files):
-    """The rule for ``path`` and what is left of the path after its key:
-    the full path first, then shorter and shorter prefixes (each also with
-    a trailing ``/``)."""
-    if path in static_files:
-        return static_files[path], ""
-    prefix, rest = path, ""
-    while "/" in prefix:
-        prefix, last = prefix.rsplit("/", 1)
-        rest = "/" + last + rest
-        for key in (prefix, prefix + "/"):
-            if key and key in static_files:
-                return static_files[key], rest
-    return None, ""
+def resolve(path, rules):
+    """``(filename, content_type)`` for a decoded ``path`` under
+    ``_core.StaticRules``, or ``None``."""
+    return rules.resolve(urllib.parse.quote(path, safe="/"))
 
 
-def read(path, static_files):
-    """``(content_type, bytes)`` of the static file for ``path``, or
-    ``None`` when there is none on disk."""
-    found = get_static_file(path, static_files)
-    if found is None or not os.path.isfile(found["filename"]):
+def read(path, rules):
+    """``(content_type, bytes)`` of the static file for ``path`` under
+    ``_core.StaticRules``, or ``None`` when there is none on disk."""
+    found = resolve(path, rules)
+    if found is None or not os.path.isfile(found[0]):
         return None
-    with open(found["filename"], "rb") as f:
-        return found["content_type"], f.read()
+    filename, content_type = found
+    with open(filename, "rb") as f:
+        return content_type, f.read()

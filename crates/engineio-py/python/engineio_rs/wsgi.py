@@ -1,6 +1,7 @@
 """``WSGIApp`` and ``Middleware``: python-engineio's WSGI application for a
 ``Server``."""
 
+from . import _core
 from . import static_files as _static
 
 
@@ -30,12 +31,13 @@ class WSGIApp:
         if not self.engineio_path.endswith("/"):
             self.engineio_path += "/"
         self.static_files = static_files or {}
+        self._static_rules = _core.StaticRules(self.static_files)
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         if path.startswith(self.engineio_path):
             return self.engineio_app.handle_request(environ, start_response)
-        found = _static.read(path, self.static_files)
+        found = _static.read(path, self._static_rules)
         if found is not None:
             content_type, body = found
             start_response("200 OK", [("Content-Type", content_type)])
