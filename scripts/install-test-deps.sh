@@ -7,6 +7,9 @@
 #     interop/requirements.txt) into the venv .test-deps/venv;
 #   - Debian's tinyproxy (apt-get), the HTTP proxy of tests/client_proxy.rs
 #     (each test starts its own on 127.0.0.1; the package's service is not used).
+#   - crates.io: cargo-deny (`cargo install --locked`, pinned below), which
+#     supply-chain/cargo-deny.sh runs; skipped when that version or a newer one
+#     is already installed (a build from source takes about 3-4 minutes).
 #
 # Idempotent: each step records a hash of its lock file and is skipped when the
 # hash has not changed and the install is still there. Set FORCE=1 to redo all.
@@ -58,6 +61,18 @@ else
     say "apt-get install tinyproxy"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq tinyproxy >/dev/null
+fi
+
+# --- cargo-deny ----------------------------------------------------------------
+# 0.20.2 builds with Rust 1.88 and later; deny.toml uses its 0.20 keys and flags.
+CARGO_DENY_VERSION=0.20.2
+have_deny=$(cargo deny --version 2>/dev/null | awk '{print $2}' || true)
+if [[ "${FORCE:-}" != 1 && -n "$have_deny" ]] \
+    && [[ "$(printf '%s\n%s\n' "$CARGO_DENY_VERSION" "$have_deny" | sort -V | head -n1)" == "$CARGO_DENY_VERSION" ]]; then
+    say "cargo-deny $have_deny present"
+else
+    say "cargo install cargo-deny $CARGO_DENY_VERSION${have_deny:+ (found $have_deny)}"
+    cargo install --locked --quiet cargo-deny --version "=$CARGO_DENY_VERSION"
 fi
 
 say "done"

@@ -31,6 +31,9 @@ cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "cargo deny: advisories, licenses, bans (duplicate versions, wildcards), sources (deny.toml)"
+bash supply-chain/cargo-deny.sh
+
 step "fuzz targets still build (running them is documented in fuzz/README.md)"
 cargo check --manifest-path fuzz/Cargo.toml --locked
 

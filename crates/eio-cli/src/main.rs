@@ -3,15 +3,25 @@
 //! - `eio serve`: an echo server;
 //! - `eio connect URL`: a client that sends and prints messages;
 //! - `eio bench URL`: echo round trips against any server;
+//! - `eio soak MODE URL`: load and fault runs (abandoned sessions, numbered
+//!   traffic, idle sessions held) with figures;
 //! - `eio --help` lists every command and option.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// jemalloc, with its background thread, hands the memory of a burst of
+/// sessions back to the system seconds after they end; glibc's allocator
+/// keeps most of it (`eio soak abandon` measures it; see the README).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 mod bench;
 mod connect;
 mod serve;
+mod soak;
 
 /// Engine.IO v4 from the command line.
 #[derive(Debug, Parser)]
@@ -29,6 +39,9 @@ enum Command {
     Connect(connect::ConnectArgs),
     /// Measure echo round trips against a server (ours or any peer).
     Bench(bench::BenchArgs),
+    /// Load and fault runs: abandoned sessions, numbered traffic, idle
+    /// sessions held.
+    Soak(soak::SoakArgs),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +67,7 @@ fn main() -> ExitCode {
     let result = match command {
         Command::Serve(args) => runtime.block_on(serve::run(args)),
         Command::Bench(args) => runtime.block_on(bench::run(args)),
+        Command::Soak(args) => runtime.block_on(soak::run(args)),
         Command::Connect(_) => Ok(()),
     };
     match result {

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use clap::Args;
 use engineio::Transport;
-use engineio::server::{CorsPolicy, Server, ServerConfig};
+use engineio::proto::{EncodedPacket, Packet};
+use engineio::server::{CorsPolicy, SendError, Server, ServerConfig};
 
 /// Options of `eio serve`.
 #[derive(Debug, Args)]
@@ -21,6 +22,9 @@ pub(crate) struct ServeArgs {
     /// Milliseconds the client has to answer a ping.
     #[arg(long, value_name = "MS", default_value_t = 20_000)]
     ping_timeout: u64,
+    /// Milliseconds an upgrade to WebSocket may take once its probe arrived.
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    upgrade_timeout: u64,
     /// The most bytes in one POST body or WebSocket message.
     #[arg(long, value_name = "BYTES", default_value_t = 1_000_000)]
     max_payload: usize,
@@ -46,6 +50,14 @@ pub(crate) struct ServeArgs {
     /// `async_handlers`): one session's echoes may then come out of order.
     #[arg(long)]
     async_handlers: bool,
+    /// Also send `tick N` to every session every MS milliseconds (N counts
+    /// up from 1 for the whole server): a broadcast load, and the
+    /// server-to-client half of `eio soak traffic`.
+    #[arg(long, value_name = "MS")]
+    tick: Option<u64>,
+    /// Do not print a line per connect and disconnect (for load tests).
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 fn parse_transport(name: &str) -> Result<Transport, String> {
@@ -66,6 +78,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
     let config = ServerConfig::default()
         .ping_interval(Duration::from_millis(args.ping_interval))
         .ping_timeout(Duration::from_millis(args.ping_timeout))
+        .upgrade_timeout(Duration::from_millis(args.upgrade_timeout))
         .max_http_buffer_size(args.max_payload)
         .transports(args.transports.clone())
         .cors(cors)
@@ -73,11 +86,14 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
         .max_inbox(args.max_inbox)
         .max_sessions(args.max_sessions)
         .async_handlers(args.async_handlers);
+    let quiet = args.quiet;
     let server = Server::builder()
         .config(config)
-        .on_connect(|socket, request| {
-            let peer = request.peer_addr.map(|a| a.to_string()).unwrap_or_default();
-            println!("connect    {} {} {peer}", socket.sid(), request.transport);
+        .on_connect(move |socket, request| {
+            if !quiet {
+                let peer = request.peer_addr.map(|a| a.to_string()).unwrap_or_default();
+                println!("connect    {} {} {peer}", socket.sid(), request.transport);
+            }
             Ok(())
         })
         .on_message(|socket, message| {
@@ -85,7 +101,11 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
                 eprintln!("echo to {} failed: {err}", socket.sid());
             }
         })
-        .on_disconnect(|socket, reason| println!("disconnect {} {reason}", socket.sid()))
+        .on_disconnect(move |socket, reason| {
+            if !quiet {
+                println!("disconnect {} {reason}", socket.sid());
+            }
+        })
         .build();
     let addr = format!("{}:{}", args.host, args.port);
     let listener = tokio::net::TcpListener::bind(&addr)
@@ -106,7 +126,13 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
     );
     let serving = server.clone();
     let task = tokio::spawn(async move { serving.serve(listener).await });
+    let ticker = args
+        .tick
+        .map(|ms| tokio::spawn(tick_every(server.clone(), Duration::from_millis(ms.max(1)))));
     interrupted.await;
+    if let Some(ticker) = ticker {
+        ticker.abort();
+    }
     println!(
         "shutting down: closing {} session(s)",
         server.session_count()
@@ -114,6 +140,25 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
     server.shutdown().await;
     let _ = task.await;
     Ok(())
+}
+
+/// Sends `tick N` to every session every `period`, N counting up from 1.
+/// The packet is encoded once per tick, whatever the number of sessions.
+async fn tick_every(server: Server, period: Duration) {
+    let mut timer = tokio::time::interval(period);
+    timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    timer.tick().await;
+    for n in 1u64.. {
+        timer.tick().await;
+        let packet = EncodedPacket::new(Packet::message(format!("tick {n}")));
+        for sid in server.session_ids() {
+            match server.send_packet(sid, &packet) {
+                // Closed between the listing and the send: nothing is lost.
+                Ok(()) | Err(SendError::UnknownSession | SendError::Closed) => {}
+                Err(err) => eprintln!("tick {n} to {sid} failed: {err}"),
+            }
+        }
+    }
 }
 
 /// Registers for Ctrl-C (SIGINT) now, and completes when it comes.

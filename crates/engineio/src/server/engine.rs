@@ -425,6 +425,12 @@ impl Server {
             .is_some_and(|h| std::ptr::eq(&**h, handle))
         {
             sessions.remove(&handle.sid);
+            // Give back the room a burst of sessions took, with slack so
+            // that a table going up and down does not reallocate each time.
+            if sessions.capacity() > 1024 && sessions.len() * 4 < sessions.capacity() {
+                let len = sessions.len();
+                sessions.shrink_to(len * 2);
+            }
         }
     }
 }

@@ -78,9 +78,11 @@ impl SessionHandle {
     /// Applies the core's events: the one place where it happens.
     fn apply(self: &Arc<Self>, host: &dyn Host, events: &Events) {
         if let Some(closed) = &events.closed {
+            // Clients vanish all the time on the internet: a session ending,
+            // whatever the cause, is news (info), not a fault of the server.
             match &closed.detail {
                 Some(detail) => {
-                    tracing::warn!(sid = %self.sid, reason = %closed.reason, %detail, "session closed");
+                    tracing::info!(sid = %self.sid, reason = %closed.reason, %detail, "session closed");
                 }
                 None => tracing::info!(sid = %self.sid, reason = %closed.reason, "session closed"),
             }

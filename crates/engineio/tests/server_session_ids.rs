@@ -1,0 +1,112 @@
+//! Session ids: drawn from the operating system's CSPRNG (`getrandom`),
+//! URL-safe and unique; never chosen by a client (a handshake cannot name
+//! one, an unknown one is refused on both transports); and only good on the
+//! session's own transport (a WebSocket session's sid is refused on
+//! polling, with Node's 400 code 3, while the WebSocket keeps working).
+
+mod support;
+
+use std::collections::HashSet;
+
+use futures_util::{SinkExt as _, StreamExt as _};
+use serde_json::Value;
+use support::server::{http, short, start};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+/// A well-formed sid that no session has.
+const FOREIGN_SID: &str = "AAAAAAAAAAAAAAAAAAAA";
+
+fn code(body: &str) -> i64 {
+    let json: Value = serde_json::from_str(body).unwrap_or_else(|err| panic!("{err}: {body}"));
+    json["code"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn session_ids_are_url_safe_and_never_repeat() {
+    let server = start(short()).await;
+    let mut seen = HashSet::new();
+    for _ in 0..500 {
+        let (sid, _) = server.handshake().await;
+        assert_eq!(sid.len(), 20, "{sid}");
+        assert!(
+            sid.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+            "{sid}"
+        );
+        assert!(seen.insert(sid.clone()), "{sid} came twice");
+    }
+    // 15 random bytes each: 500 ids use (nearly) all 64 characters.
+    let alphabet: HashSet<u8> = seen.iter().flat_map(|sid| sid.bytes()).collect();
+    assert!(alphabet.len() >= 60, "{} characters used", alphabet.len());
+}
+
+#[tokio::test]
+async fn a_client_cannot_choose_its_session_id() {
+    let server = start(short()).await;
+    // A polling request naming a sid the server never gave: no session is
+    // made with it.
+    let (status, body) = server.get(FOREIGN_SID).await;
+    assert_eq!((status, code(&body)), (400, 1), "{body}");
+    let (status, body) = server.post(FOREIGN_SID, "4hello").await;
+    assert_eq!((status, code(&body)), (400, 1), "{body}");
+    // The same on a WebSocket: refused before switching protocols.
+    let url = server
+        .url(&format!("EIO=4&transport=websocket&sid={FOREIGN_SID}"))
+        .replace("http://", "ws://");
+    let refused = tokio_tungstenite::connect_async(&url).await;
+    let Err(tokio_tungstenite::tungstenite::Error::Http(response)) = refused else {
+        panic!("a WebSocket with an unknown sid was accepted");
+    };
+    assert_eq!(response.status(), 400);
+    assert_eq!(server.server.session_count(), 0);
+    assert!(server.server.session_ids().is_empty());
+}
+
+#[tokio::test]
+async fn a_websocket_sessions_id_is_refused_on_polling() {
+    let mut server = start(short()).await;
+    let url = server
+        .url("EIO=4&transport=websocket")
+        .replace("http://", "ws://");
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let open = ws.next().await.unwrap().unwrap().into_text().unwrap();
+    let open: Value = serde_json::from_str(&open[1..]).unwrap();
+    let sid = open["sid"].as_str().unwrap().to_owned();
+    assert!(server.event().await.starts_with("connect"));
+
+    // Polling GET and POST with it: Node's 400 code 3 ("Bad request"), and
+    // the POST's message is not delivered.
+    let (status, body) = server.get(&sid).await;
+    assert_eq!((status, code(&body)), (400, 3), "{body}");
+    let response = http()
+        .post(server.session_url(&sid))
+        .body("4smuggled")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    // A polling handshake cannot take it over either: it makes a new session.
+    let (other, _) = server.handshake().await;
+    assert_ne!(other, sid);
+
+    // The WebSocket session is unaffected, and saw only its own message.
+    ws.send(WsMessage::text("4mine")).await.unwrap();
+    loop {
+        let frame = ws.next().await.unwrap().unwrap().into_text().unwrap();
+        if frame.as_str() == "4mine" {
+            break;
+        }
+        assert_eq!(frame.as_str(), "2", "only pings besides the echo");
+    }
+    loop {
+        let event = server.event().await;
+        if event.starts_with("message") {
+            assert!(event.contains("mine"), "{event}");
+            break;
+        }
+    }
+    assert_eq!(
+        server.server.transport(sid.parse().unwrap()),
+        Some(engineio::Transport::WebSocket)
+    );
+}
