@@ -579,6 +579,28 @@ async fn cookie_is_set_on_the_handshake() {
 }
 
 #[tokio::test]
+async fn no_cookie_is_set_by_default() {
+    let server = start(short()).await;
+    let handshake = http()
+        .get(server.url("EIO=4&transport=polling"))
+        .send()
+        .await
+        .unwrap();
+    assert!(handshake.headers().get("set-cookie").is_none());
+    let body = handshake.text().await.unwrap();
+    let json: Value = serde_json::from_str(&body[1..]).unwrap();
+    let sid = json["sid"].as_str().unwrap();
+    let poll = http().get(server.session_url(sid)).send();
+    server.server.send(sid.parse().unwrap(), "x").unwrap();
+    assert!(poll.await.unwrap().headers().get("set-cookie").is_none());
+    let url = server
+        .url("EIO=4&transport=websocket")
+        .replace("http://", "ws://");
+    let (_ws, response) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    assert!(response.headers().get("set-cookie").is_none());
+}
+
+#[tokio::test]
 async fn large_poll_responses_are_compressed_as_asked() {
     use std::io::Read as _;
     let server = start(short()).await;
