@@ -9,19 +9,21 @@
 #           (measured only when this engineio_rs has it)
 # Each server runs alone (one at a time, started fresh for each run), pinned to
 # CPU 0 with the load generator on CPU 1 (no pinning on a single-CPU machine).
-# Per server: echoes/s, p50/p99 round trip, the server's CPU time per echo
-# (utime+stime from /proc/<pid>/stat around the measured run, every thread
-# included), how busy the server kept its CPU, how much of that CPU other
+# Per server: round trips/s, p50/p99 round trip, the server's CPU time per
+# round trip (`eio bench --server-pid`: utime+stime of /proc/<pid>/stat over
+# the measured window, every thread included), how busy the server kept its
+# CPU, how much of that CPU other
 # processes took meanwhile (a run where they took over a tenth is done again,
 # twice at most), how busy the client was (near 100%: the client, not the
 # server, set the pace), and the echo rate against python-engineio in the
 # same mode (native against python-engineio under uvicorn).
 #
-# Usage: bash scripts/bench-python.sh [CLIENTS] [MESSAGES] [TRANSPORT]
-# (defaults 20 500 websocket; TRANSPORT is websocket, polling or auto).
+# Usage: bash scripts/bench-python.sh [CLIENTS] [SECONDS] [TRANSPORT]
+# (defaults 20 10 websocket; TRANSPORT is websocket or polling: `eio bench
+# ws-echo` or `poll-echo`, measuring SECONDS after a one-second warm-up).
 # ROUNDS=N (default 5): each server is measured N times, the rounds
 # interleaved; the table shows the run with the median echo rate, and the
-# range of the rates. TIME_LIMIT=S (default 60) bounds each measured run.
+# range of the rates.
 # SERVER_PYTHON=path (default .test-deps/venv/bin/python) runs the servers on
 # another Python environment, for example one with uvicorn[standard] (uvloop,
 # httptools, websockets) instead of the test venv's plain uvicorn (asyncio,
@@ -37,10 +39,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 CLIENTS=${1:-20}
-MESSAGES=${2:-500}
+SECONDS_MEASURED=${2:-10}
 TRANSPORT=${3:-websocket}
+case "$TRANSPORT" in
+    websocket) BENCH_MODE=ws-echo ;;
+    polling) BENCH_MODE=poll-echo ;;
+    *) echo "TRANSPORT must be websocket or polling, not $TRANSPORT" >&2; exit 2 ;;
+esac
 ROUNDS=${ROUNDS:-5}
-TIME_LIMIT=${TIME_LIMIT:-60}
 VENV="$ROOT/.test-deps/venv"
 PY="$VENV/bin/python"
 EIO="$ROOT/target/release/eio"
@@ -174,15 +180,15 @@ measure_once() {
     fi
     local url="http://127.0.0.1:$port"
     # Warm-up (imports done on first use, first connections): not measured.
-    timeout 60 "${PIN_BENCH[@]}" "$EIO" bench "$url" --clients 2 --messages 50 \
-        --transport "$TRANSPORT" --time-limit 20 --json >/dev/null 2>&1
+    timeout 60 "${PIN_BENCH[@]}" "$EIO" bench "$BENCH_MODE" "$url" --clients 2 --duration 1 \
+        --warmup 0 --json >/dev/null 2>&1
     before=$(cpu_ticks "$SERVER")
     busy0=$(server_cpu_busy)
     start=$(date +%s.%N)
     # bash's `time` gives the client's own CPU time (user and system).
     local TIMEFORMAT="%3U %3S"
-    if ! { time json=$(timeout $((TIME_LIMIT + 60)) "${PIN_BENCH[@]}" "$EIO" bench "$url" --clients "$CLIENTS" \
-        --messages "$MESSAGES" --transport "$TRANSPORT" --time-limit "$TIME_LIMIT" --json 2>"$LOGS/bench.log"); } \
+    if ! { time json=$(timeout $((SECONDS_MEASURED + 60)) "${PIN_BENCH[@]}" "$EIO" bench "$BENCH_MODE" "$url" \
+        --clients "$CLIENTS" --duration "$SECONDS_MEASURED" --warmup 1 --server-pid "$SERVER" --json 2>"$LOGS/bench.log"); } \
         2>"$LOGS/client-time"; then
         echo "eio bench failed against $engine/$mode:" >&2
         cat "$LOGS/bench.log" "$log" >&2
@@ -215,7 +221,7 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 echo
-echo "$CLIENTS clients x $MESSAGES echoes each over $TRANSPORT, the same eio_server.py handler;"
+echo "$CLIENTS clients over $TRANSPORT for $SECONDS_MEASURED s (eio bench $BENCH_MODE), the same eio_server.py handler;"
 echo "$ROUNDS round(s), median run shown; $PINNING; $(nproc) CPU(s): $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//');"
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'); engineio_rs built from commit $REVISION; servers on $("$SERVER_PYTHON" -c '
 import importlib.metadata as m
@@ -229,7 +235,7 @@ for name in names:
         pass
 print("Python " + platform.python_version() + ", " + ", ".join(found))
 ')"
-"$PY" - "$RESULTS" "$CLIENTS" "$MESSAGES" "${#PIN_SERVER[@]}" <<'PY'
+"$PY" - "$RESULTS" "${#PIN_SERVER[@]}" <<'PY'
 import json
 import sys
 
@@ -241,14 +247,13 @@ for line in sys.argv[1].splitlines():
         run["client"] = float(client)
         run.update(json.loads(body))
         runs.setdefault((engine, mode), []).append(run)
-expected = int(sys.argv[2]) * int(sys.argv[3])
-pinned = sys.argv[4] != "0"
+pinned = sys.argv[2] != "0"
 names = {"engineio": "python-engineio", "engineio_rs": "engineio_rs"}
 servers = {"asgi": "uvicorn", "wsgi": "werkzeug, threaded", "native": "our Rust server"}
 # The run with the median echo rate stands for its server.
 median = {}
 for key, measured in runs.items():
-    measured.sort(key=lambda run: run["echoes_per_second"])
+    measured.sort(key=lambda run: run["per_second"])
     median[key] = measured[(len(measured) - 1) // 2]
 columns = [
     ("engine", 15), ("mode (HTTP server)", 25), ("echoes/s", 8), ("range", 11),
@@ -258,12 +263,12 @@ columns = [
 print("| " + " | ".join(f"{name:{width}}" for name, width in columns) + " |")
 print("|" + "|".join("-" * (width + 1) + (":" if i > 1 else "-") for i, (_, width) in enumerate(columns)) + "|")
 for (engine, mode), run in median.items():
-    rate = run["echoes_per_second"]
+    rate = run["per_second"]
     base = median.get(("engineio", "wsgi" if mode == "wsgi" else "asgi"))
-    ratio = f"{rate / base['echoes_per_second']:.2f}x" if base and base["echoes_per_second"] else "-"
+    ratio = f"{rate / base['per_second']:.2f}x" if base and base["per_second"] else "-"
     if mode == "native" and base:
         ratio += " (of asgi)"
-    low, high = runs[engine, mode][0]["echoes_per_second"], runs[engine, mode][-1]["echoes_per_second"]
+    low, high = runs[engine, mode][0]["per_second"], runs[engine, mode][-1]["per_second"]
     cells = [
         names[engine],
         f"{mode} ({servers[mode]})",
@@ -271,7 +276,7 @@ for (engine, mode), run in median.items():
         f"{low:.0f}-{high:.0f}",
         f"{run['p50_ms']:.2f}",
         f"{run['p99_ms']:.2f}",
-        f"{run['cpu'] * 1e6 / run['echoes']:.0f}" if run["echoes"] else "-",
+        f"{run['server_cpu_us_per_op']:.0f}" if run["round_trips"] else "-",
         f"{run['cpu'] / run['wall'] * 100:.0f}%" if run["wall"] else "-",
         f"{run['others'] / run['wall'] * 100:.0f}%" if pinned and run["wall"] else "-",
         f"{run['client'] / run['wall'] * 100:.0f}%" if run["wall"] else "-",
@@ -281,7 +286,5 @@ for (engine, mode), run in median.items():
         f"{cell:{width}}" if i < 2 else f"{cell:>{width}}"
         for i, (cell, (_, width)) in enumerate(zip(cells, columns))
     ) + " |"
-    if run["echoes"] < expected:
-        line += f" only {run['echoes']} of {expected} echoes (time limit)"
     print(line)
 PY

@@ -2,15 +2,17 @@
 # Whole-server benchmark, side by side: our `eio serve`, the Node `engine.io`
 # server and python-engineio's AsyncServer under uvicorn, all echo servers on
 # 127.0.0.1, driven by the same client (`eio bench`) with the same load.
-# Bounded: CLIENTS x MESSAGES echoes per server, and a time limit.
+# Bounded: SECONDS measured per server, after a two-second warm-up.
 #
-# Usage: bash scripts/bench.sh [CLIENTS] [MESSAGES] [TRANSPORT]
-# (defaults 20 500 websocket). Installs the peers first (scripts/install-test-deps.sh).
+# Usage: bash scripts/bench.sh [CLIENTS] [SECONDS] [TRANSPORT]
+# (defaults 20 10 websocket; TRANSPORT is websocket or polling). Installs the peers first (scripts/install-test-deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CLIENTS=${1:-20}
-MESSAGES=${2:-500}
+SECONDS_MEASURED=${2:-10}
 TRANSPORT=${3:-websocket}
+MODE=ws-echo
+[[ "$TRANSPORT" == polling ]] && MODE=poll-echo
 
 bash scripts/install-test-deps.sh >/dev/null
 cargo build --release -q -p eio-cli
@@ -34,8 +36,8 @@ wait_port() {
 run() {
     local name=$1 port=$2
     local result
-    result=$("$EIO" bench "http://127.0.0.1:$port" --clients "$CLIENTS" --messages "$MESSAGES" \
-        --transport "$TRANSPORT" --time-limit 120 --json 2>/dev/null)
+    result=$("$EIO" bench "$MODE" "http://127.0.0.1:$port" --clients "$CLIENTS" \
+        --duration "$SECONDS_MEASURED" --json 2>/dev/null)
     echo "$name $result"
 }
 
@@ -51,14 +53,14 @@ RESULTS=$(
     run node-engine.io "$(wait_port /tmp/eio-bench-node.log)"
     run python-engineio "$(wait_port /tmp/eio-bench-python.log)"
 )
-echo "$CLIENTS clients x $MESSAGES echoes each over $TRANSPORT, one client (eio bench) for all:"
+echo "$CLIENTS clients for $SECONDS_MEASURED s over $TRANSPORT, one client (eio bench $MODE) for all:"
 python3 - "$RESULTS" <<'PY'
 import json, sys
 rows = [line.split(" ", 1) for line in sys.argv[1].splitlines() if line.strip()]
 data = {name: json.loads(body) for name, body in rows}
-ours = data["engineio-rs"]["echoes_per_second"]
-print(f"{'server':18} {'echoes/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'ours / it':>10}")
+ours = data["engineio-rs"]["per_second"]
+print(f"{'server':18} {'round trips/s':>13} {'p50 ms':>8} {'p99 ms':>8} {'ours / it':>10}")
 for name, d in data.items():
-    ratio = ours / d["echoes_per_second"] if d["echoes_per_second"] else float("inf")
-    print(f"{name:18} {d['echoes_per_second']:>10.0f} {d['p50_ms']:>8.3f} {d['p99_ms']:>8.3f} {ratio:>9.2f}x")
+    ratio = ours / d["per_second"] if d["per_second"] else float("inf")
+    print(f"{name:18} {d['per_second']:>13.0f} {d['p50_ms']:>8.3f} {d['p99_ms']:>8.3f} {ratio:>9.2f}x")
 PY

@@ -2,7 +2,8 @@
 //!
 //! - `eio serve`: an echo server;
 //! - `eio connect URL`: a client that sends and prints messages;
-//! - `eio bench URL`: echo round trips against any server;
+//! - `eio bench MODE URL`: benchmarks against any server (echo over either
+//!   transport, idle sessions, handshakes, broadcasts);
 //! - `eio soak MODE URL`: load and fault runs (abandoned sessions, numbered
 //!   traffic, idle sessions held) with figures;
 //! - `eio --help` lists every command and option.
@@ -20,8 +21,11 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 mod bench;
 mod connect;
+mod process;
+mod report;
 mod serve;
 mod soak;
+mod wire;
 
 /// Engine.IO v4 from the command line.
 #[derive(Debug, Parser)]
@@ -37,7 +41,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Connect to a server, send messages, print what arrives.
     Connect(connect::ConnectArgs),
-    /// Measure echo round trips against a server (ours or any peer).
+    /// Benchmark any Engine.IO server: echo over WebSocket or polling, idle
+    /// sessions held, handshakes, broadcasts.
     Bench(bench::BenchArgs),
     /// Load and fault runs: abandoned sessions, numbered traffic, idle
     /// sessions held.
@@ -55,6 +60,7 @@ fn main() -> ExitCode {
         .init();
     let command = match cli.command {
         Command::Connect(args) => return connect::run(args),
+        Command::Bench(args) => return finish(bench::run(args)),
         command => command,
     };
     let runtime = match tokio::runtime::Runtime::new() {
@@ -66,10 +72,14 @@ fn main() -> ExitCode {
     };
     let result = match command {
         Command::Serve(args) => runtime.block_on(serve::run(args)),
-        Command::Bench(args) => runtime.block_on(bench::run(args)),
         Command::Soak(args) => runtime.block_on(soak::run(args)),
-        Command::Connect(_) => Ok(()),
+        Command::Connect(_) | Command::Bench(_) => Ok(()),
     };
+    finish(result)
+}
+
+/// The exit code of a command's result, with its error on standard error.
+fn finish(result: Result<(), String>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

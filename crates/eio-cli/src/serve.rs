@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use clap::Args;
-use engineio::Transport;
 use engineio::proto::{EncodedPacket, Packet};
 use engineio::server::{CorsPolicy, SendError, Server, ServerConfig};
+use engineio::{Message, Transport};
 
 /// Options of `eio serve`.
 #[derive(Debug, Args)]
@@ -55,6 +55,10 @@ pub(crate) struct ServeArgs {
     /// server-to-client half of `eio soak traffic`.
     #[arg(long, value_name = "MS")]
     tick: Option<u64>,
+    /// A text message `broadcast:REST` is not echoed: REST goes to every
+    /// session, encoded once (for `eio bench broadcast`).
+    #[arg(long)]
+    broadcast: bool,
     /// Do not print a line per connect and disconnect (for load tests).
     #[arg(long, short)]
     quiet: bool,
@@ -86,7 +90,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
         .max_inbox(args.max_inbox)
         .max_sessions(args.max_sessions)
         .async_handlers(args.async_handlers);
-    let quiet = args.quiet;
+    let (quiet, broadcast) = (args.quiet, args.broadcast);
     let server = Server::builder()
         .config(config)
         .on_connect(move |socket, request| {
@@ -96,7 +100,14 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
             }
             Ok(())
         })
-        .on_message(|socket, message| {
+        .on_message(move |socket, message| {
+            if broadcast
+                && let Message::Text(text) = &message
+                && let Some(rest) = text.strip_prefix("broadcast:")
+            {
+                send_to_all(socket.server(), rest);
+                return;
+            }
             if let Err(err) = socket.send(message) {
                 eprintln!("echo to {} failed: {err}", socket.sid());
             }
@@ -142,6 +153,18 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// Sends `text` to every session, encoded once. A session closed between
+/// the listing and the send loses nothing: it is gone.
+fn send_to_all(server: &Server, text: &str) {
+    let packet = EncodedPacket::new(Packet::message(text));
+    for sid in server.session_ids() {
+        match server.send_packet(sid, &packet) {
+            Ok(()) | Err(SendError::UnknownSession | SendError::Closed) => {}
+            Err(err) => eprintln!("broadcast to {sid} failed: {err}"),
+        }
+    }
+}
+
 /// Sends `tick N` to every session every `period`, N counting up from 1.
 /// The packet is encoded once per tick, whatever the number of sessions.
 async fn tick_every(server: Server, period: Duration) {
@@ -150,14 +173,7 @@ async fn tick_every(server: Server, period: Duration) {
     timer.tick().await;
     for n in 1u64.. {
         timer.tick().await;
-        let packet = EncodedPacket::new(Packet::message(format!("tick {n}")));
-        for sid in server.session_ids() {
-            match server.send_packet(sid, &packet) {
-                // Closed between the listing and the send: nothing is lost.
-                Ok(()) | Err(SendError::UnknownSession | SendError::Closed) => {}
-                Err(err) => eprintln!("tick {n} to {sid} failed: {err}"),
-            }
-        }
+        send_to_all(&server, &format!("tick {n}"));
     }
 }
 

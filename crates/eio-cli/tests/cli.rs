@@ -195,29 +195,103 @@ fn serve_stops_cleanly_on_ctrl_c() {
     }
 }
 
+/// Runs `eio bench ARGS --json` and returns its report; fails on a non-zero
+/// exit.
+fn bench(args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["bench"];
+    all.extend_from_slice(args);
+    all.push("--json");
+    let output = run(&all);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{args:?}: {stdout} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|err| panic!("{err}: {stdout}"))
+}
+
+fn number(report: &serde_json::Value, name: &str) -> f64 {
+    report[name]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no {name} in {report}"))
+}
+
 #[test]
-fn bench_reports_every_echo() {
-    let serve = Serve::start();
-    for transport in ["websocket", "polling"] {
-        let output = run(&[
-            "bench",
-            &serve.url,
+fn bench_measures_every_mode_against_eio_serve() {
+    let serve = Serve::start_with(&["--broadcast"]);
+    let pid = serve.child.id().to_string();
+    let short = ["--duration", "1", "--warmup", "0.2", "--server-pid", &pid];
+    for mode in ["ws-echo", "poll-echo"] {
+        let mut args = vec![
+            mode,
+            serve.url.as_str(),
             "--clients",
-            "3",
-            "--messages",
-            "20",
-            "--transport",
-            transport,
-            "--json",
-        ]);
-        let stdout = String::from_utf8_lossy(&output.stdout);
+            "4",
+            "--in-flight",
+            "2",
+        ];
+        args.extend_from_slice(&short);
+        let report = bench(&args);
+        assert!(number(&report, "round_trips") > 0.0, "{mode}: {report}");
+        assert_eq!(number(&report, "errors"), 0.0, "{mode}: {report}");
         assert!(
-            output.status.success(),
-            "{stdout} {}",
-            String::from_utf8_lossy(&output.stderr)
+            number(&report, "p99_ms") >= number(&report, "p50_ms"),
+            "{report}"
         );
-        let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
-        assert_eq!(report["echoes"], 60, "{transport}: {report}");
-        assert!(report["p99_ms"].as_f64().unwrap() >= report["p50_ms"].as_f64().unwrap());
+        assert!(
+            number(&report, "per_client_min") > 0.0,
+            "every client got echoes: {report}"
+        );
+        assert!(number(&report, "server_cpu_us_per_op") > 0.0, "{report}");
+        assert!(number(&report, "server_rss_kib") > 0.0, "{report}");
     }
+    let mut args = vec!["handshakes", serve.url.as_str(), "--clients", "2"];
+    args.extend_from_slice(&short);
+    let report = bench(&args);
+    assert!(number(&report, "sessions") > 0.0, "{report}");
+    assert_eq!(number(&report, "errors"), 0.0, "{report}");
+
+    let mut args = vec!["hold", serve.url.as_str(), "--sessions", "50"];
+    args.extend_from_slice(&short);
+    let report = bench(&args);
+    assert_eq!(number(&report, "sessions"), 50.0, "{report}");
+    assert_eq!(number(&report, "dropped"), 0.0, "{report}");
+    assert!(number(&report, "kib_per_session") >= 0.0, "{report}");
+
+    let report = bench(&[
+        "broadcast",
+        &serve.url,
+        "--clients",
+        "50",
+        "--rounds",
+        "3",
+        "--server-pid",
+        &pid,
+    ]);
+    assert_eq!(number(&report, "missing"), 0.0, "{report}");
+    assert!(
+        number(&report, "max_ms") >= number(&report, "p50_ms"),
+        "{report}"
+    );
+}
+
+#[test]
+fn bench_fails_clearly_without_a_server() {
+    // A port nothing listens on: bind one, then free it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let output = run(&[
+        "bench",
+        "ws-echo",
+        &format!("http://127.0.0.1:{port}"),
+        "--clients",
+        "1",
+    ]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot open a session"), "{stderr}");
 }

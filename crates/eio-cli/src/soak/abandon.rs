@@ -17,9 +17,9 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tokio::sync::{Mutex, Semaphore};
 
-use super::memory::{PeakSampler, mib, rss_kib};
-use super::raw::{Target, next_text, open_packet, send_text};
-use super::report::Report;
+use crate::process::{PeakSampler, mib, rss_kib};
+use crate::report::Report;
+use crate::wire::{Target, next_text, open_packet, send_text};
 
 /// Options of `eio soak abandon`.
 #[derive(Debug, Args)]
@@ -216,7 +216,7 @@ async fn round(
     let gate = Arc::new(Semaphore::new(concurrency));
     let opened = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
-    let progress = super::report::progress("abandon", {
+    let progress = crate::report::progress("abandon", {
         let opened = opened.clone();
         move || {
             format!(

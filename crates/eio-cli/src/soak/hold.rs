@@ -13,8 +13,8 @@ use engineio::Transport;
 use engineio::client::{Client, Event};
 use tokio::sync::{Mutex, Semaphore, watch};
 
-use super::memory::{mib, rss_kib};
-use super::report::{Report, progress};
+use crate::process::{mib, rss_kib};
+use crate::report::{Report, progress};
 
 /// Options of `eio soak hold`.
 #[derive(Debug, Args)]

@@ -14,9 +14,6 @@ use clap::{Args, Subcommand};
 
 mod abandon;
 mod hold;
-mod memory;
-mod raw;
-mod report;
 mod traffic;
 
 /// Options of `eio soak`.

@@ -18,8 +18,8 @@ use engineio::{Message, Transport};
 use tokio::sync::{Mutex, Semaphore, watch};
 use tokio::time::MissedTickBehavior;
 
-use super::memory::{PeakSampler, mib, rss_kib};
-use super::report::{Report, progress};
+use crate::process::{PeakSampler, mib, rss_kib};
+use crate::report::{Report, progress};
 
 /// Options of `eio soak traffic`.
 #[derive(Debug, Args)]

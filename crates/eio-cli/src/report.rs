@@ -1,4 +1,4 @@
-//! What a soak prints: human lines on standard output, or one JSON object
+//! What a soak or a benchmark prints: human lines on standard output, or one JSON object
 //! (`--json`), and a progress line on standard error once a second.
 
 use std::time::Duration;
@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use tokio::task::JoinHandle;
 
-/// The figures and summary lines of one soak.
+/// The figures and summary lines of one soak or benchmark.
 #[derive(Debug)]
 pub(crate) struct Report {
     fields: Map<String, Value>,
@@ -33,6 +33,11 @@ impl Report {
     pub(crate) fn float(&mut self, name: &str, value: f64) {
         let rounded = (value * 100.0).round() / 100.0;
         self.fields.insert(name.to_owned(), Value::from(rounded));
+    }
+
+    /// Records a yes/no figure.
+    pub(crate) fn flag(&mut self, name: &str, value: bool) {
+        self.fields.insert(name.to_owned(), Value::from(value));
     }
 
     /// Records a duration in seconds.

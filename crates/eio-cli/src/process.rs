@@ -1,5 +1,6 @@
-//! The server's resident memory, read from `/proc/PID/status` (Linux), and
-//! a sampler that keeps its peak while a soak runs.
+//! What a process costs, read from `/proc` (Linux): its resident memory
+//! (`/proc/PID/status`), a sampler that keeps its peak, and its CPU time
+//! (`/proc/PID/stat`), for the server's figures and the load generator's own.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -56,6 +57,33 @@ impl PeakSampler {
 impl Drop for PeakSampler {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+/// The CPU time (user + system, every thread, finished ones included) that
+/// process `pid` has used, or this process's with `None`.
+///
+/// # Errors
+///
+/// A message when the process is gone or `/proc` is not there (not Linux).
+pub(crate) fn cpu_time(pid: Option<u32>) -> Result<Duration, String> {
+    let path = pid.map_or_else(
+        || "/proc/self/stat".to_owned(),
+        |pid| format!("/proc/{pid}/stat"),
+    );
+    let stat =
+        std::fs::read_to_string(&path).map_err(|err| format!("cannot read {path}: {err}"))?;
+    // The command name (field 2) may hold spaces: count from after its ')'.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // Fields 14 and 15 (utime, stime) are the 12th and 13th after the name.
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+    match (ticks(11), ticks(12)) {
+        // Linux reports these in USER_HZ, which is 100 on every platform.
+        (Some(user), Some(system)) => Ok(Duration::from_millis((user + system) * 10)),
+        _ => Err(format!("no CPU times in {path}")),
     }
 }
 

@@ -1,6 +1,7 @@
-//! Requests written by hand on plain TCP, so that a soak can stop at any
-//! byte: half a POST body, a WebSocket left after its probe, half a frame.
-//! Loopback `http://` only.
+//! Engine.IO requests written by hand on plain TCP, for the soaks and the
+//! benchmark: a soak can stop at any byte (half a POST body, a WebSocket
+//! left after its probe, half a frame), and the benchmark's connections
+//! cost next to nothing. Plain `http://` only (loopback).
 
 use std::time::Duration;
 
