@@ -14,6 +14,9 @@
 //   --cookie             [EIO_COOKIE=1]       Set-Cookie `eio_test=yummy` on the handshake
 //   --break-upgrades     [EIO_BREAK_UPGRADES=1] every WebSocket open gets a 500
 //   --tls-cert PATH --tls-key PATH            serve https with this PEM pair
+//   --broadcast                               `broadcast:REST` sends REST to every session
+//                                             (for `eio bench broadcast`) instead of echoing
+//   --quiet                                   no log line per connection (for benchmarks)
 //   --port N                                  default 0 (any free port)
 //
 // Every message is echoed back, except text commands:
@@ -79,15 +82,25 @@ if (option("break-upgrades", "EIO_BREAK_UPGRADES", undefined) !== undefined) {
   server.on("upgrade", (req, socket) => socket.end("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n"));
 }
 
+const broadcast = option("broadcast", undefined, undefined) !== undefined;
+const quiet = option("quiet", undefined, undefined) !== undefined;
+const log = quiet ? () => {} : (line) => console.error(line);
+
 eio.on("connection", (socket) => {
-  console.error(`connection ${socket.id} over ${socket.transport.name}`);
+  log(`connection ${socket.id} over ${socket.transport.name}`);
   latestHeaders.set(socket.id, { [socket.transport.name]: socket.request.headers });
-  socket.on("upgrade", (transport) => console.error(`upgrade ${socket.id} to ${transport.name}`));
+  socket.on("upgrade", (transport) => log(`upgrade ${socket.id} to ${transport.name}`));
   socket.on("close", (reason) => {
-    console.error(`close ${socket.id}: ${reason}`);
+    log(`close ${socket.id}: ${reason}`);
     latestHeaders.delete(socket.id);
   });
   socket.on("message", (data) => {
+    if (broadcast && typeof data === "string" && data.startsWith("broadcast:")) {
+      // The documented way to reach everyone: socket.send on each client.
+      const text = data.slice("broadcast:".length);
+      for (const id in eio.clients) eio.clients[id].send(text);
+      return;
+    }
     if (typeof data !== "string" || !data.startsWith("cmd:")) {
       socket.send(data);
       return;

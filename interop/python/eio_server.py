@@ -14,6 +14,8 @@ Options:
   --reject-json JSON        the connect handler returns this JSON value, which
                             python-engineio sends as the body of a 401
   --port N                  default 0 (any free port)
+  --quiet                   no log line per connect and disconnect, and no
+                            record of disconnect reasons (for benchmarks)
   --engine NAME             ``engineio`` (python-engineio, the default) or
                             ``engineio_rs`` (this repository's package,
                             imported as ``engineio``): the same handlers run
@@ -42,6 +44,13 @@ import socket
 import sys
 
 HOST = "127.0.0.1"
+QUIET = False
+
+
+def log(line):
+    """One line on stderr, unless ``--quiet``."""
+    if not QUIET:
+        print(line, file=sys.stderr, flush=True)
 
 
 def register_async(eio, rejection, closes):
@@ -49,7 +58,7 @@ def register_async(eio, rejection, closes):
 
     @eio.on("connect")
     async def connect(sid, environ):
-        print(f"connect {sid}", file=sys.stderr, flush=True)
+        log(f"connect {sid}")
         if rejection is not None:
             return rejection
         return None
@@ -67,8 +76,9 @@ def register_async(eio, rejection, closes):
 
     @eio.on("disconnect")
     async def disconnect(sid, reason):
-        print(f"disconnect {sid}: {reason}", file=sys.stderr, flush=True)
-        closes[sid] = reason
+        log(f"disconnect {sid}: {reason}")
+        if not QUIET:
+            closes[sid] = reason
 
 
 def register_sync(eio, rejection, closes):
@@ -77,7 +87,7 @@ def register_sync(eio, rejection, closes):
 
     @eio.on("connect")
     def connect(sid, environ):
-        print(f"connect {sid}", file=sys.stderr, flush=True)
+        log(f"connect {sid}")
         if rejection is not None:
             return rejection
         return None
@@ -95,8 +105,9 @@ def register_sync(eio, rejection, closes):
 
     @eio.on("disconnect")
     def disconnect(sid, reason):
-        print(f"disconnect {sid}: {reason}", file=sys.stderr, flush=True)
-        closes[sid] = reason
+        log(f"disconnect {sid}: {reason}")
+        if not QUIET:
+            closes[sid] = reason
 
 
 def listening_socket(port):
@@ -109,7 +120,7 @@ def listening_socket(port):
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((HOST, port))
-    sock.listen(128)
+    sock.listen(1024)
     return sock
 
 
@@ -202,7 +213,10 @@ def main():
         "--engine", choices=["engineio", "engineio_rs"], default="engineio"
     )
     parser.add_argument("--mode", choices=["asgi", "wsgi", "native"], default="asgi")
+    parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()
+    global QUIET
+    QUIET = args.quiet
 
     if args.mode == "native" and args.engine != "engineio_rs":
         parser.error("--mode native is engineio_rs's only (use --engine engineio_rs)")

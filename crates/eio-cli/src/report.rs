@@ -29,9 +29,9 @@ impl Report {
         self.fields.insert(name.to_owned(), Value::from(value));
     }
 
-    /// Records a figure with decimals (rounded to two).
+    /// Records a figure with decimals (rounded to four).
     pub(crate) fn float(&mut self, name: &str, value: f64) {
-        let rounded = (value * 100.0).round() / 100.0;
+        let rounded = (value * 10_000.0).round() / 10_000.0;
         self.fields.insert(name.to_owned(), Value::from(rounded));
     }
 
