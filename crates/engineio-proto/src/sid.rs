@@ -1,4 +1,5 @@
-//! Session ids: 120 random bits from the operating system's CSPRNG.
+//! Session ids: 120 random bits from a CSPRNG seeded by the operating
+//! system.
 
 use std::fmt;
 use std::str::FromStr;
@@ -15,8 +16,10 @@ const RANDOM_BYTES: usize = SID_LEN / 4 * 3;
 
 /// A session id: 20 URL-safe base64 characters holding 120 random bits.
 ///
-/// Ids are drawn from the operating system's CSPRNG, so they cannot be
-/// guessed; they are `Copy` and hash cheaply, which makes them good map keys.
+/// Ids are drawn from `rand`'s thread-local CSPRNG (ChaCha12, seeded from
+/// the operating system's random source and reseeded from it regularly),
+/// so they cannot be guessed, without a system call per id; they are
+/// `Copy` and hash cheaply, which makes them good map keys.
 ///
 /// # Examples
 ///
@@ -47,8 +50,7 @@ impl Sid {
     /// ```
     pub fn generate() -> Self {
         let mut random = [0u8; RANDOM_BYTES];
-        #[allow(clippy::expect_used)]
-        getrandom::fill(&mut random).expect("the operating system's random source failed");
+        rand::Rng::fill_bytes(&mut rand::rng(), &mut random);
         let mut id = [0u8; SID_LEN];
         let written = URL_SAFE_NO_PAD
             .encode_slice(random, &mut id)

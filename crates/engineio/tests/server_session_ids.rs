@@ -1,4 +1,4 @@
-//! Session ids: drawn from the operating system's CSPRNG (`getrandom`),
+//! Session ids: drawn from a CSPRNG seeded by the operating system,
 //! URL-safe and unique; never chosen by a client (a handshake cannot name
 //! one, an unknown one is refused on both transports); and only good on the
 //! session's own transport (a WebSocket session's sid is refused on

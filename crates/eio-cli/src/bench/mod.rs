@@ -94,8 +94,19 @@ pub(crate) fn run(args: BenchArgs) -> Result<(), String> {
         Mode::Handshakes(a) => a.common.threads,
         Mode::Broadcast(a) => a.common.threads,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads.max(1))
+    // One thread: tokio's current-thread scheduler, whose single FIFO run
+    // queue serves every connection in turn. (The multi-thread scheduler's
+    // bounded local queue sends the overflow of a burst of readiness to a
+    // global queue it visits only every 61 tasks: under saturation, the
+    // connections there starve.)
+    let mut builder = if threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(threads);
+        builder
+    };
+    let runtime = builder
         .enable_all()
         .build()
         .map_err(|err| format!("cannot start the async runtime: {err}"))?;

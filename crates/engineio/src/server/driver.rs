@@ -1,7 +1,7 @@
-//! The tasks of one session: its timer task and its dispatcher (the task
-//! that runs the handlers), and the server's side of the session's handle
-//! ([`Host`]): forgetting a sid and starting a dispatcher when the core says
-//! so.
+//! A session's dispatcher (the task that runs its handlers), and the
+//! server's side of the session's handle ([`Host`]): forgetting a sid,
+//! starting a dispatcher and re-arming the session's timer (in the server's
+//! timer task, `timers.rs`) when the core says so.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -21,53 +21,25 @@ impl Host for Server {
     fn start_dispatcher(&self, handle: &Arc<SessionHandle>) {
         self.spawn(dispatch(self.clone(), handle.clone()));
     }
-}
 
-impl Server {
-    /// Creates a session and starts its timer task; `None` when the server
-    /// holds `max_sessions` sessions already.
-    pub(crate) fn create_session(&self, transport: Transport) -> Option<Arc<SessionHandle>> {
-        let handle = self.add_session(transport)?;
-        self.spawn(drive_timers(self.clone(), handle.clone()));
-        Some(handle)
-    }
-}
-
-/// Runs a session's timers (heartbeat, upgrade, poll safety net, close)
-/// until it is over. An idle session costs one sleeping task.
-async fn drive_timers(server: Server, handle: Arc<SessionHandle>) {
-    loop {
-        let moved = handle.timer.notified();
-        tokio::pin!(moved);
-        moved.as_mut().enable();
-        let deadline = {
-            let mut core = handle.core();
-            if core.is_finished() {
-                return;
-            }
-            let deadline = core.next_deadline();
-            core.timer_armed(deadline);
-            deadline
-        };
-        match deadline {
-            None => moved.await,
-            Some(deadline) => {
-                tokio::select! {
-                    () = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)) => {
-                        handle.update(&server, |core| core.handle_timeout(now()));
-                    }
-                    () = &mut moved => {}
-                }
-            }
+    fn rearm_timer(&self, handle: &Arc<SessionHandle>) {
+        if let Some(timers) = self.timers() {
+            // Fails only once the timer task is gone with the server.
+            let _ = timers.send(handle.clone());
         }
     }
 }
 
-/// Runs the session's handlers until no work is left: messages in the
-/// order they arrived (one at a time, or each on its own task with
-/// `async_handlers`), then the disconnect, once. It runs on its own task,
-/// never on a transport's read/write path; the core asks for a new one when
-/// work comes and none runs.
+impl Server {
+    /// Creates a session and arms its timer; `None` when the server holds
+    /// `max_sessions` sessions already.
+    pub(crate) fn create_session(&self, transport: Transport) -> Option<Arc<SessionHandle>> {
+        let handle = self.add_session(transport)?;
+        self.rearm_timer(&handle);
+        Some(handle)
+    }
+}
+
 async fn dispatch(server: Server, handle: Arc<SessionHandle>) {
     let concurrent = server.inner.config.async_handlers;
     while let Some(work) = handle.update(&server, Session::next_dispatch) {

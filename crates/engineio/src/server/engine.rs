@@ -44,6 +44,8 @@ pub(crate) struct Inner {
     runtime: std::sync::OnceLock<tokio::runtime::Handle>,
     /// Tells listeners to stop accepting connections.
     pub(crate) shutdown: tokio::sync::watch::Sender<bool>,
+    /// The timer task's inbox, once the first session started it.
+    timers: std::sync::OnceLock<super::timers::TimerRequests>,
 }
 
 /// An Engine.IO server. Cheap to clone: clones share the sessions.
@@ -210,6 +212,7 @@ impl Server {
                 sessions: Mutex::new(HashMap::new()),
                 runtime: std::sync::OnceLock::new(),
                 shutdown,
+                timers: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -406,6 +409,17 @@ impl Server {
         let handle = Arc::new(SessionHandle::new(Sid::generate(), core));
         sessions.insert(handle.sid, handle.clone());
         Some(handle)
+    }
+
+    /// The timer task's inbox, started on the server's runtime with the
+    /// first session (`None` before any session, when nothing needs it).
+    pub(crate) fn timers(&self) -> Option<&super::timers::TimerRequests> {
+        if let Some(timers) = self.inner.timers.get() {
+            return Some(timers);
+        }
+        let runtime = self.inner.runtime.get()?;
+        let _entered = runtime.enter();
+        Some(self.inner.timers.get_or_init(|| super::timers::start(self)))
     }
 
     /// Starts a task on the server's runtime.

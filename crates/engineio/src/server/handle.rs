@@ -27,6 +27,9 @@ pub(crate) trait Host: Send + Sync {
 
     /// Starts a dispatcher for the session: the task that runs its handlers.
     fn start_dispatcher(&self, handle: &Arc<SessionHandle>);
+
+    /// Has the session's timer look at its next deadline again.
+    fn rearm_timer(&self, handle: &Arc<SessionHandle>);
 }
 
 /// One live session, shared by its transports, its timer and its dispatcher.
@@ -37,7 +40,6 @@ pub(crate) struct SessionHandle {
     /// for room in the inbox, the WebSocket loop.
     pub(crate) wake: Notify,
     /// Wakes the timer task when a deadline moved earlier.
-    pub(crate) timer: Notify,
     pub(crate) data: Mutex<http::Extensions>,
 }
 
@@ -47,7 +49,6 @@ impl SessionHandle {
             sid,
             core: Mutex::new(core),
             wake: Notify::new(),
-            timer: Notify::new(),
             data: Mutex::new(http::Extensions::new()),
         }
     }
@@ -94,7 +95,7 @@ impl SessionHandle {
             self.wake.notify_waiters();
         }
         if events.deadline_changed {
-            self.timer.notify_one();
+            host.rearm_timer(self);
         }
         if events.dispatch {
             host.start_dispatcher(self);

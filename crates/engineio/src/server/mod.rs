@@ -61,7 +61,9 @@ mod service;
 mod socket;
 mod static_files;
 mod static_service;
+mod timers;
 mod ws;
+mod ws_io;
 
 pub use builder::ServerBuilder;
 pub use config::ServerConfig;

@@ -26,8 +26,9 @@ use super::answer::{EngineResponse, error, request_error};
 use super::engine::Server;
 use super::handle::{SessionHandle, now};
 use super::open::open_session;
+use super::ws_io::ReadAhead;
 
-type Ws = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
+type Ws = WebSocketStream<ReadAhead<TokioIo<hyper::upgrade::Upgraded>>>;
 
 /// Whether the request asks for a WebSocket upgrade.
 pub(crate) fn is_upgrade_request(headers: &HeaderMap) -> bool {
@@ -101,7 +102,7 @@ async fn accept(server: &Server, on_upgrade: OnUpgrade) -> Option<Ws> {
     match on_upgrade.await {
         Ok(upgraded) => Some(
             WebSocketStream::from_raw_socket(
-                TokioIo::new(upgraded),
+                ReadAhead::new(TokioIo::new(upgraded)),
                 Role::Server,
                 Some(ws_config(server)),
             )
@@ -273,8 +274,10 @@ fn read(frame: Option<Result<WsMessage, WsError>>) -> Read {
 /// what the session gives, reads frames while the session has room for
 /// them, and closes it when the session says so. The same loop serves a
 /// WebSocket during its upgrade and afterwards.
-async fn run(server: &Server, handle: &Arc<SessionHandle>, id: WsId, ws: Ws, base64: bool) {
-    let (mut sink, mut stream) = ws.split();
+async fn run(server: &Server, handle: &Arc<SessionHandle>, id: WsId, mut ws: Ws, base64: bool) {
+    // Reads and writes take turns in this one task (writes happen outside
+    // the `select!`), so the stream needs no split: no lock, no second
+    // allocation per WebSocket.
     loop {
         let woken = handle.wake.notified();
         tokio::pin!(woken);
@@ -285,19 +288,19 @@ async fn run(server: &Server, handle: &Arc<SessionHandle>, id: WsId, ws: Ws, bas
             WsTransmit::Write(packets) => {
                 let mut written = true;
                 for packet in &packets {
-                    if sink.feed(to_ws_message(packet, base64)).await.is_err() {
+                    if ws.feed(to_ws_message(packet, base64)).await.is_err() {
                         written = false;
                         break;
                     }
                 }
-                if !written || sink.flush().await.is_err() {
+                if !written || ws.flush().await.is_err() {
                     handle.update(server, |core| core.ws_ended(id, WsEnd::Failed, now()));
                     return;
                 }
                 continue;
             }
             WsTransmit::Close(code) => {
-                let _ = sink.send(close_frame(code)).await;
+                let _ = ws.send(close_frame(code)).await;
                 return;
             }
             WsTransmit::Idle => {}
@@ -308,7 +311,7 @@ async fn run(server: &Server, handle: &Arc<SessionHandle>, id: WsId, ws: Ws, bas
         }
         tokio::select! {
             () = &mut woken => {}
-            frame = stream.next() => match read(frame) {
+            frame = ws.next() => match read(frame) {
                 Read::Packet(packet) => {
                     handle.update(server, |core| core.ws_receive(id, packet, now()));
                 }
@@ -319,7 +322,7 @@ async fn run(server: &Server, handle: &Arc<SessionHandle>, id: WsId, ws: Ws, bas
                     }
                     let finish = handle.update(server, |core| core.ws_ended(id, end, now()));
                     if let WsFinish::Close(code) = finish {
-                        let _ = sink.send(close_frame(code)).await;
+                        let _ = ws.send(close_frame(code)).await;
                     }
                     return;
                 }

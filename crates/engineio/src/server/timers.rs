@@ -1,0 +1,97 @@
+//! The sessions' timers: one task per server sleeps until the earliest
+//! deadline of any session (a ping to send, a pong overdue, an upgrade or a
+//! close that took too long) and runs [`Session::handle_timeout`] on the
+//! sessions whose time has come.
+//!
+//! A session asks for its timer to be looked at again when its core reports
+//! an earlier deadline (`Events::deadline_changed`); later ones need nothing,
+//! since a timer that fires early just finds nothing to do and sleeps again.
+//! One shared timer wheel instead of a task per session: an idle session
+//! costs an entry in it, not a task.
+//!
+//! [`Session::handle_timeout`]: engineio_proto::server::Session::handle_timeout
+
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+
+use engineio_proto::Sid;
+use tokio::sync::mpsc;
+use tokio_util::time::DelayQueue;
+use tokio_util::time::delay_queue::Key;
+
+use super::engine::{Inner, Server};
+use super::handle::{SessionHandle, now};
+
+/// Where sessions are sent to have their timer looked at again.
+pub(crate) type TimerRequests = mpsc::UnboundedSender<Arc<SessionHandle>>;
+
+/// Starts the server's timer task on the current runtime.
+pub(crate) fn start(server: &Server) -> TimerRequests {
+    let (requests, incoming) = mpsc::unbounded_channel();
+    // The task holds the server weakly: dropping the last `Server` closes
+    // the channel (its sender lives in the server), which ends the task.
+    tokio::spawn(run(Arc::downgrade(&server.inner), incoming));
+    requests
+}
+
+/// The timer wheel and which entry is whose.
+#[derive(Default)]
+struct Wheel {
+    queue: DelayQueue<Arc<SessionHandle>>,
+    keys: HashMap<Sid, Key>,
+}
+
+impl Wheel {
+    /// Sets (or clears) the entry of `handle` to its next deadline.
+    fn arm(&mut self, handle: Arc<SessionHandle>) {
+        let deadline = {
+            let mut core = handle.core();
+            let deadline = if core.is_finished() {
+                None
+            } else {
+                core.next_deadline()
+            };
+            core.timer_armed(deadline);
+            deadline
+        };
+        let at = deadline.map(tokio::time::Instant::from_std);
+        match (self.keys.get(&handle.sid), at) {
+            (Some(key), Some(at)) => self.queue.reset_at(key, at),
+            (Some(_), None) => {
+                if let Some(key) = self.keys.remove(&handle.sid) {
+                    self.queue.remove(&key);
+                }
+            }
+            (None, Some(at)) => {
+                let sid = handle.sid;
+                let key = self.queue.insert_at(handle, at);
+                self.keys.insert(sid, key);
+            }
+            (None, None) => {}
+        }
+    }
+}
+
+async fn run(server: Weak<Inner>, mut incoming: mpsc::UnboundedReceiver<Arc<SessionHandle>>) {
+    let mut wheel = Wheel::default();
+    loop {
+        let due = tokio::select! {
+            request = incoming.recv() => match request {
+                Some(handle) => {
+                    wheel.arm(handle);
+                    continue;
+                }
+                None => return,
+            },
+            Some(expired) = std::future::poll_fn(|cx| wheel.queue.poll_expired(cx)) => {
+                expired.into_inner()
+            }
+        };
+        wheel.keys.remove(&due.sid);
+        let Some(inner) = server.upgrade() else {
+            return;
+        };
+        due.update(&Server { inner }, |core| core.handle_timeout(now()));
+        wheel.arm(due);
+    }
+}
