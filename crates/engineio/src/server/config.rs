@@ -30,7 +30,7 @@ use super::cors::CorsPolicy;
 /// | [`max_poll_packets`](Self::max_poll_packets) | 16 | (none) |
 /// | [`max_payload_packets`](Self::max_payload_packets) | 100,000 | `Payload.max_decode_packets` (16) |
 /// | [`close_timeout`](Self::close_timeout) | 30 s | (Node's `closeTimeout`) |
-/// | [`ws_read_buffer_size`](Self::ws_read_buffer_size) | 512 bytes | (none) |
+/// | [`ws_read_buffer_size`](Self::ws_read_buffer_size) | 256 bytes | (none) |
 /// | [`max_inbox`](Self::max_inbox) | 128 messages | (none: unbounded) |
 /// | [`async_handlers`](Self::async_handlers) | false (in order) | `async_handlers` (default true there) |
 ///
@@ -92,7 +92,7 @@ impl Default for ServerConfig {
             max_poll_packets: 16,
             max_payload_packets: 100_000,
             close_timeout: Duration::from_secs(30),
-            ws_read_buffer_size: 512,
+            ws_read_buffer_size: 256,
             max_inbox: 128,
             async_handlers: false,
             max_sessions: None,
@@ -412,13 +412,14 @@ impl ServerConfig {
         self
     }
 
-    /// The read buffer each WebSocket keeps (default 512 bytes; tungstenite's
-    /// own default of 128 KiB per connection is what makes engineioxide
-    /// heavy). Reads from the socket go through one 64 KiB scratch buffer
-    /// per thread, so a small buffer here costs no extra system calls for
-    /// large messages: it only sets what an idle WebSocket holds (about
-    /// 4 KiB of server memory per idle WebSocket session in all, with this
-    /// default; `eio bench hold` measures it). At least 256 bytes.
+    /// The read buffer each WebSocket keeps (default and least: 256 bytes;
+    /// tungstenite's own default of 128 KiB per connection is what makes
+    /// engineioxide heavy). Reads from the socket go through one 64 KiB
+    /// scratch buffer per thread, so a small buffer here costs no extra
+    /// system calls for large messages, only some copying: it sets what an
+    /// idle WebSocket holds (under 4 KiB of server memory per idle
+    /// WebSocket session in all, with this default; `eio bench hold`
+    /// measures it).
     ///
     /// # Examples
     ///

@@ -3,12 +3,12 @@
 //! while a large message still arrives in few system calls.
 //!
 //! tungstenite keeps a read buffer per connection and reads at most its
-//! size at a time ([`ServerConfig::ws_read_buffer_size`], 512 bytes by
+//! size at a time ([`ServerConfig::ws_read_buffer_size`], 256 bytes by
 //! default). [`ReadAhead`] reads from the socket into this thread's 64 KiB
 //! scratch buffer instead, hands tungstenite what it asked for, and keeps
 //! the rest in a per-connection buffer that exists only while it holds
 //! bytes: a 64 KiB message costs one or two `recv` calls, and an idle
-//! WebSocket costs its 512-byte buffer.
+//! WebSocket costs its 256-byte buffer.
 //!
 //! [`ServerConfig::ws_read_buffer_size`]: super::ServerConfig::ws_read_buffer_size
 
