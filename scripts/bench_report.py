@@ -122,7 +122,7 @@ def table(runs):
         "polling 50x1: msg/s (CPU µs)",
         "handshake+close: /s (CPU µs)",
         "KiB per idle ws session (hold)",
-        "broadcast: ms to the last (CPU µs per recipient)",
+        "broadcast: ms to the last, median round (CPU µs per recipient)",
     ]
     rows = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
     for peer in PEER_ORDER:
@@ -133,7 +133,8 @@ def table(runs):
         p99, _, _ = median(runs, (peer, "ws1000"), "p99_ms")
         spread, _, _ = median(runs, (peer, "ws1000"), "per_client_max_over_min")
         kib, low, high = median(runs, (peer, "hold"), "kib_per_session")
-        last, _, _ = median(runs, (peer, "broadcast"), "max_ms")
+        # The median round: the first one of a fresh server is cold.
+        last, _, _ = median(runs, (peer, "broadcast"), "p50_ms")
         per, _, _ = median(runs, (peer, "broadcast"), "server_cpu_us_per_op")
         rows.append(
             "| "
@@ -191,7 +192,11 @@ def targets(runs):
         rows.append(f"| {what} | {limit:g} {unit} | {fmt(value, 2)} {unit} | {met} |")
     # Broadcast and one-client latency are compared with Node.
     for what, scenario, metric in [
-        ("Broadcast to every session: ms until the last has it", "broadcast", "max_ms"),
+        (
+            "Broadcast to every session: ms until the last has it (median round)",
+            "broadcast",
+            "p50_ms",
+        ),
         ("Broadcast: server CPU µs per recipient", "broadcast", "server_cpu_us_per_op"),
         ("One client: round trip p50 ms (at or below Node's)", "ws1", "p50_ms"),
     ]:
@@ -280,7 +285,8 @@ def main():
         " and closing it (`1`); hold = idle WebSocket sessions answering pings, server RSS growth per"
         " session; broadcast = one 32-byte message to every held session, sent by the server on"
         " request (`eio serve --broadcast`, the Node server's `socket.send` loop, engineioxide's"
-        " sockets), time until the last client has it.",
+        " sockets), time until the last client has it (the median of 20 rounds: a fresh server's"
+        " first round is slower).",
         "",
         "## Results",
         "",
