@@ -69,6 +69,25 @@ impl Wheel {
             }
             (None, None) => {}
         }
+        self.shrink_if_sparse();
+    }
+
+    /// Gives back the room a burst of sessions took, so that the server's
+    /// memory comes back after they end (`eio soak abandon` checks it): the
+    /// wheel's storage never shrinks by itself, so past a quarter full it is
+    /// rebuilt at twice its size.
+    fn shrink_if_sparse(&mut self) {
+        let len = self.keys.len();
+        if self.queue.capacity() <= 1024 || len * 4 >= self.queue.capacity() {
+            return;
+        }
+        let mut old = std::mem::replace(&mut self.queue, DelayQueue::with_capacity(len * 2));
+        for key in self.keys.values_mut() {
+            let entry = old.remove(key);
+            let deadline = entry.deadline();
+            *key = self.queue.insert_at(entry.into_inner(), deadline);
+        }
+        self.keys.shrink_to(len * 2);
     }
 }
 
@@ -88,6 +107,7 @@ async fn run(server: Weak<Inner>, mut incoming: mpsc::UnboundedReceiver<Arc<Sess
             }
         };
         wheel.keys.remove(&due.sid);
+        wheel.shrink_if_sparse();
         let Some(inner) = server.upgrade() else {
             return;
         };
