@@ -1,6 +1,8 @@
 //! What a soak or a benchmark prints: human lines on standard output, or one JSON object
 //! (`--json`), and a progress line on standard error once a second.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use serde_json::{Map, Value};
@@ -82,4 +84,38 @@ pub(crate) fn progress(
             eprintln!("{mode}: {}", status());
         }
     })
+}
+
+/// Errors counted by many tasks at once, the first ten kept word for word.
+#[derive(Debug, Default)]
+pub(crate) struct ErrorLog {
+    count: AtomicUsize,
+    first: Mutex<Vec<String>>,
+}
+
+impl ErrorLog {
+    /// How many messages are kept.
+    const KEPT: usize = 10;
+
+    /// Counts an error, keeping its message if it is among the first.
+    pub(crate) fn add(&self, message: String) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        let mut first = self.first.lock().unwrap_or_else(PoisonError::into_inner);
+        if first.len() < Self::KEPT {
+            first.push(message);
+        }
+    }
+
+    /// How many errors there were.
+    pub(crate) fn count(&self) -> usize {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// The first messages.
+    pub(crate) fn first(&self) -> Vec<String> {
+        self.first
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
 }

@@ -17,7 +17,7 @@ use clap::Args;
 use tokio::sync::Semaphore;
 
 use super::Common;
-use super::measure::{Meter, Window, fairness, latency};
+use super::measure::{Window, fairness, latency, run_window};
 use super::poll::PollSession;
 use super::ws::WsSession;
 use crate::report::{Report, progress};
@@ -96,14 +96,8 @@ pub(crate) async fn run(args: EchoArgs, transport: Transport) -> Result<(), Stri
         let done = done.clone();
         move || format!("{} round trips", done.load(Ordering::Relaxed))
     });
-    tokio::time::sleep_until(window.start.into()).await;
-    let meter = Meter::start(args.common.server_pid, args.common.threads)?;
-    tokio::time::sleep_until(window.end.into()).await;
-    let costs = meter.stop()?;
-    let mut results = Vec::with_capacity(tasks.len());
-    for task in tasks {
-        results.push(task.await.map_err(|err| err.to_string())?);
-    }
+    let (costs, mut results) =
+        run_window(window, args.common.server_pid, args.common.threads, tasks).await?;
     watch.abort();
 
     let round_trips: u64 = results.iter().map(|r| r.round_trips).sum();

@@ -12,7 +12,7 @@ use clap::Args;
 use http::Method;
 
 use super::Common;
-use super::measure::{Meter, Window, fairness, latency};
+use super::measure::{Window, fairness, latency, run_window};
 use super::poll::HttpConn;
 use crate::report::{Report, progress};
 use crate::wire::Target;
@@ -98,14 +98,8 @@ pub(crate) async fn run(args: HandshakeArgs) -> Result<(), String> {
             )
         }
     });
-    tokio::time::sleep_until(window.start.into()).await;
-    let meter = Meter::start(args.common.server_pid, args.common.threads)?;
-    tokio::time::sleep_until(window.end.into()).await;
-    let costs = meter.stop()?;
-    let mut results = Vec::with_capacity(tasks.len());
-    for task in tasks {
-        results.push(task.await.map_err(|err| err.to_string())?);
-    }
+    let (costs, mut results) =
+        run_window(window, args.common.server_pid, args.common.threads, tasks).await?;
     watch.abort();
 
     let sessions: u64 = results.iter().map(|r| r.sessions).sum();

@@ -38,6 +38,25 @@ impl Window {
     }
 }
 
+/// Waits out the window, reading the CPU times (the server's with `pid`) at
+/// its start and end, then collects every client's result.
+pub(crate) async fn run_window<T>(
+    window: Window,
+    pid: Option<u32>,
+    threads: usize,
+    clients: Vec<tokio::task::JoinHandle<T>>,
+) -> Result<(Costs, Vec<T>), String> {
+    tokio::time::sleep_until(window.start.into()).await;
+    let meter = Meter::start(pid, threads)?;
+    tokio::time::sleep_until(window.end.into()).await;
+    let costs = meter.stop()?;
+    let mut results = Vec::with_capacity(clients.len());
+    for client in clients {
+        results.push(client.await.map_err(|err| err.to_string())?);
+    }
+    Ok((costs, results))
+}
+
 /// CPU times at the start of the window.
 #[derive(Debug)]
 pub(crate) struct Meter {

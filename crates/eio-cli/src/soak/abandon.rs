@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
-use tokio::sync::{Mutex, Semaphore};
+use tokio::sync::Semaphore;
 
 use crate::process::{PeakSampler, mib, rss_kib};
-use crate::report::Report;
+use crate::report::{ErrorLog, Report};
 use crate::wire::{Target, next_text, open_packet, send_text};
 
 /// Options of `eio soak abandon`.
@@ -180,19 +180,8 @@ async fn abandon(target: &Target, step: Step, upgrade: Duration) -> Result<Aband
 /// Counts of the run, shared by the tasks.
 #[derive(Debug, Default)]
 struct Tally {
-    errors: AtomicUsize,
+    errors: ErrorLog,
     reap_within_ms: AtomicU64,
-    first_errors: Mutex<Vec<String>>,
-}
-
-impl Tally {
-    async fn error(&self, message: String) {
-        self.errors.fetch_add(1, Ordering::Relaxed);
-        let mut first = self.first_errors.lock().await;
-        if first.len() < 5 {
-            first.push(message);
-        }
-    }
 }
 
 /// What one round left: sessions abandoned, and how many were not reaped.
@@ -245,7 +234,7 @@ async fn round(
                     Some((step, abandoned))
                 }
                 Err(err) => {
-                    tally.error(format!("{}: {err}", step.name())).await;
+                    tally.errors.add(format!("{}: {err}", step.name()));
                     None
                 }
             }
@@ -287,7 +276,7 @@ async fn round(
             drop(permit);
             if let Err(err) = gone {
                 not_reaped.fetch_add(1, Ordering::Relaxed);
-                tally.error(format!("{}: {err}", step.name())).await;
+                tally.errors.add(format!("{}: {err}", step.name()));
             }
         }));
     }
@@ -329,7 +318,7 @@ pub(crate) async fn run(args: AbandonArgs) -> Result<(), String> {
     if args.warmup > 0 {
         eprintln!("abandon: warm-up round of {} sessions", args.warmup);
         let warmup = round(&target, args.warmup, args.concurrency, upgrade, &tally).await?;
-        if tally.errors.load(Ordering::Relaxed) > 0 || warmup.not_reaped > 0 {
+        if tally.errors.count() > 0 || warmup.not_reaped > 0 {
             eprintln!("abandon: the warm-up round failed");
         }
         baseline = settled_rss(args.server_pid, args.settle).await?;
@@ -338,7 +327,7 @@ pub(crate) async fn run(args: AbandonArgs) -> Result<(), String> {
     let main = round(&target, args.sessions, args.concurrency, upgrade, &tally).await?;
     let after = settled_rss(args.server_pid, args.settle).await?;
 
-    let errors = tally.errors.load(Ordering::Relaxed);
+    let errors = tally.errors.count();
     let mut report = Report::new("abandon");
     report.count("sessions", main.abandoned as u64);
     report.count("steps", Step::ALL.len() as u64);
@@ -375,7 +364,7 @@ pub(crate) async fn run(args: AbandonArgs) -> Result<(), String> {
         ));
         failed |= growth > args.max_rss_growth;
     }
-    report.errors(&tally.first_errors.lock().await);
+    report.errors(&tally.errors.first());
     report.print(args.json);
     if failed {
         return Err("the soak failed (see above)".to_owned());

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use engineio::Transport;
 use engineio::client::{Client, Event};
-use tokio::sync::{Mutex, Semaphore, watch};
+use tokio::sync::{Semaphore, watch};
 
 use crate::process::{mib, rss_kib};
-use crate::report::{Report, progress};
+use crate::report::{ErrorLog, Report, progress};
 
 /// Options of `eio soak hold`.
 #[derive(Debug, Args)]
@@ -52,18 +52,7 @@ struct Tally {
     connected: AtomicUsize,
     settled: AtomicUsize,
     dropped: AtomicUsize,
-    errors: AtomicUsize,
-    first_errors: Mutex<Vec<String>>,
-}
-
-impl Tally {
-    async fn error(&self, message: String) {
-        self.errors.fetch_add(1, Ordering::Relaxed);
-        let mut first = self.first_errors.lock().await;
-        if first.len() < 10 {
-            first.push(message);
-        }
-    }
+    errors: ErrorLog,
 }
 
 /// Runs `eio soak hold`.
@@ -92,7 +81,7 @@ pub(crate) async fn run(args: HoldArgs) -> Result<(), String> {
                 "{}/{sessions} open, {} dropped, {} errors",
                 tally.connected.load(Ordering::Relaxed),
                 tally.dropped.load(Ordering::Relaxed),
-                tally.errors.load(Ordering::Relaxed)
+                tally.errors.count()
             )
         }
     });
@@ -132,7 +121,7 @@ pub(crate) async fn run(args: HoldArgs) -> Result<(), String> {
     let after = args.server_pid.map(rss_kib).transpose()?;
 
     let dropped = tally.dropped.load(Ordering::Relaxed) as u64;
-    let errors = tally.errors.load(Ordering::Relaxed) as u64;
+    let errors = tally.errors.count() as u64;
     let mut report = Report::new("hold");
     report.count("sessions", opened as u64);
     report.count("survived", survived as u64);
@@ -158,7 +147,7 @@ pub(crate) async fn run(args: HoldArgs) -> Result<(), String> {
             mib(after)
         ));
     }
-    report.errors(&tally.first_errors.lock().await);
+    report.errors(&tally.errors.first());
     report.print(args.json);
     if errors > 0 || dropped > 0 || opened < args.sessions {
         return Err("the hold failed (see above)".to_owned());
@@ -184,7 +173,7 @@ async fn hold_one(
         Ok(client) => client,
         Err(err) => {
             tally.settled.fetch_add(1, Ordering::Relaxed);
-            tally.error(format!("session {i}: {err}")).await;
+            tally.errors.add(format!("session {i}: {err}"));
             return;
         }
     };
@@ -195,8 +184,8 @@ async fn hold_one(
     tally.settled.fetch_add(1, Ordering::Relaxed);
     if let Err(err) = connected {
         tally
-            .error(format!("session {i}: cannot connect: {err}"))
-            .await;
+            .errors
+            .add(format!("session {i}: cannot connect: {err}"));
         return;
     }
     tally.connected.fetch_add(1, Ordering::Relaxed);
@@ -205,7 +194,7 @@ async fn hold_one(
             event = client.recv() => match event {
                 Some(Event::Disconnect(reason)) => {
                     tally.dropped.fetch_add(1, Ordering::Relaxed);
-                    tally.error(format!("session {i} dropped: {reason}")).await;
+                    tally.errors.add(format!("session {i} dropped: {reason}"));
                     return;
                 }
                 None => return,

@@ -15,11 +15,11 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use engineio::client::{Client, Event};
 use engineio::{Message, Transport};
-use tokio::sync::{Mutex, Semaphore, watch};
+use tokio::sync::{Semaphore, watch};
 use tokio::time::MissedTickBehavior;
 
 use crate::process::{PeakSampler, mib, rss_kib};
-use crate::report::{Report, progress};
+use crate::report::{ErrorLog, Report, progress};
 
 /// Options of `eio soak traffic`.
 #[derive(Debug, Args)]
@@ -90,17 +90,13 @@ struct Tally {
     sent: AtomicU64,
     echoed: AtomicU64,
     ticks: AtomicU64,
-    errors: AtomicUsize,
-    first_errors: Mutex<Vec<String>>,
+    errors: ErrorLog,
 }
 
 impl Tally {
-    async fn error(&self, client: usize, message: String) {
-        self.errors.fetch_add(1, Ordering::Relaxed);
-        let mut first = self.first_errors.lock().await;
-        if first.len() < 10 {
-            first.push(format!("client {client}: {message}"));
-        }
+    /// Counts an error of client `i`.
+    fn error(&self, i: usize, message: impl std::fmt::Display) {
+        self.errors.add(format!("client {i}: {message}"));
     }
 }
 
@@ -190,7 +186,7 @@ pub(crate) async fn run(args: TrafficArgs) -> Result<(), String> {
                 tally.sent.load(Ordering::Relaxed),
                 tally.echoed.load(Ordering::Relaxed),
                 tally.ticks.load(Ordering::Relaxed),
-                tally.errors.load(Ordering::Relaxed)
+                tally.errors.count()
             )
         }
     });
@@ -218,7 +214,7 @@ pub(crate) async fn run(args: TrafficArgs) -> Result<(), String> {
     );
     let upgrades = tally.upgrades.load(Ordering::Relaxed) as u64;
     let before_upgrade = tally.sent_before_upgrade.load(Ordering::Relaxed);
-    let errors = tally.errors.load(Ordering::Relaxed) as u64;
+    let errors = tally.errors.count() as u64;
     let mut report = Report::new("traffic");
     report.count("sessions", connected.iter().sum());
     report.count("polling_only", connected[0]);
@@ -252,7 +248,7 @@ pub(crate) async fn run(args: TrafficArgs) -> Result<(), String> {
             mib(peak)
         ));
     }
-    report.errors(&tally.first_errors.lock().await);
+    report.errors(&tally.errors.first());
     report.print(args.json);
     if errors > 0 || sent == 0 {
         return Err("the soak failed (see above)".to_owned());
@@ -289,7 +285,7 @@ async fn run_client(
         Ok(client) => client,
         Err(err) => {
             tally.settled.fetch_add(1, Ordering::Relaxed);
-            tally.error(i, err.to_string()).await;
+            tally.error(i, err.to_string());
             return;
         }
     };
@@ -299,7 +295,7 @@ async fn run_client(
     };
     tally.settled.fetch_add(1, Ordering::Relaxed);
     if let Err(err) = connected {
-        tally.error(i, format!("cannot connect: {err}")).await;
+        tally.error(i, format!("cannot connect: {err}"));
         return;
     }
     tally.connected[kind.index()].fetch_add(1, Ordering::Relaxed);
@@ -324,13 +320,13 @@ async fn run_client(
                     let echoed = order.echoed;
                     let ticks = order.ticks;
                     if let Err(err) = order.check(&text) {
-                        tally.error(i, err).await;
+                        tally.error(i, err);
                     }
                     tally.echoed.fetch_add(order.echoed.saturating_sub(echoed), Ordering::Relaxed);
                     tally.ticks.fetch_add(order.ticks - ticks, Ordering::Relaxed);
                 }
                 Some(Event::Message(Message::Binary(_))) => {
-                    tally.error(i, "an unexpected binary message".to_owned()).await;
+                    tally.error(i, "an unexpected binary message".to_owned());
                 }
                 Some(Event::Upgrade(Transport::WebSocket)) => {
                     upgraded = true;
@@ -338,14 +334,14 @@ async fn run_client(
                     tally.sent_before_upgrade.fetch_add(order.sent, Ordering::Relaxed);
                 }
                 Some(Event::UpgradeError(err)) => {
-                    tally.error(i, format!("upgrade failed: {err}")).await;
+                    tally.error(i, format!("upgrade failed: {err}"));
                 }
                 Some(Event::Disconnect(reason)) => {
-                    tally.error(i, format!("disconnected: {reason}")).await;
+                    tally.error(i, format!("disconnected: {reason}"));
                     return;
                 }
                 None => {
-                    tally.error(i, "the client's events ended".to_owned()).await;
+                    tally.error(i, "the client's events ended".to_owned());
                     return;
                 }
                 Some(_) => {}
@@ -364,7 +360,7 @@ async fn run_client(
                 }
                 order.sent += 1;
                 if let Err(err) = client.send(format!("c {}", order.sent)) {
-                    tally.error(i, format!("send {} refused: {err}", order.sent)).await;
+                    tally.error(i, format!("send {} refused: {err}", order.sent));
                     order.sent -= 1;
                 } else {
                     tally.sent.fetch_add(1, Ordering::Relaxed);
@@ -375,18 +371,16 @@ async fn run_client(
                     "{} of {} echoes never came back",
                     order.sent - order.echoed,
                     order.sent
-                )).await;
+                ));
                 break;
             }
         }
     }
     if kind == Kind::Upgrading && !upgraded {
-        tally
-            .error(i, "never upgraded to WebSocket".to_owned())
-            .await;
+        tally.error(i, "never upgraded to WebSocket".to_owned());
     }
     if options.ticks && order.ticks == 0 {
-        tally.error(i, "no tick from the server".to_owned()).await;
+        tally.error(i, "no tick from the server".to_owned());
     }
     client.disconnect().await;
 }
