@@ -40,6 +40,11 @@ impl Server {
     }
 }
 
+/// Runs the session's handlers until no work is left: messages in the
+/// order they arrived (one at a time, or each on its own task with
+/// `async_handlers`), then the disconnect, once. It runs on its own task,
+/// never on a transport's read/write path; the core asks for a new one when
+/// work comes and none runs.
 async fn dispatch(server: Server, handle: Arc<SessionHandle>) {
     let concurrent = server.inner.config.async_handlers;
     while let Some(work) = handle.update(&server, Session::next_dispatch) {

@@ -39,7 +39,6 @@ pub(crate) struct SessionHandle {
     /// Wakes whatever waits on the transports: the long poll, a POST waiting
     /// for room in the inbox, the WebSocket loop.
     pub(crate) wake: Notify,
-    /// Wakes the timer task when a deadline moved earlier.
     pub(crate) data: Mutex<http::Extensions>,
 }
 
