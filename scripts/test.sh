@@ -7,8 +7,11 @@
 #     PyPI packages in .test-deps/venv, Debian's tinyproxy for the proxy tests (see that script);
 #   - the browser test's peers, by scripts/install-browser-deps.sh: Debian's chromium (apt-get),
 #     playwright-core in browser/node_modules, engine.io-client's browser bundle for the demo;
-# Then: cargo fmt --check, cargo clippy -D warnings, a build check of the fuzz targets,
-# cargo test for the whole workspace, and the Python package (crates/engineio-py:
+#   - cargo-deny, by scripts/install-test-deps.sh (cargo install, pinned).
+# Then: cargo fmt --check, cargo clippy -D warnings, cargo deny (supply-chain/cargo-deny.sh:
+# bans, licenses, sources, and advisories when a RustSec database is reachable),
+# a build check of the fuzz targets, cargo test for the whole workspace (the short
+# soaks of `eio soak` among them), and the Python package (crates/engineio-py:
 # built into the venv with maturin, checked with ruff, tested with pytest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
