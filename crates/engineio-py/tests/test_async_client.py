@@ -23,30 +23,6 @@ def impl(request):
     return IMPLS[request.param]
 
 
-@pytest.fixture
-def node():
-    server = NodeServer("--ping-interval", "500", "--ping-timeout", "1000")
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def python_server():
-    server = PythonServer(ping_interval=1, ping_timeout=2)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["node", "python-engineio"])
-def server(request):
-    if request.param == "node":
-        peer = NodeServer("--ping-interval", "500", "--ping-timeout", "1000")
-    else:
-        peer = PythonServer(ping_interval=1, ping_timeout=2)
-    yield peer
-    peer.stop()
-
-
 class Recorder:
     """A client whose handlers record what they get: ``async def`` message
     and disconnect handlers, a plain connect handler."""
@@ -81,11 +57,11 @@ def expected_transport(transports):
 
 
 @pytest.mark.parametrize("transports", TRANSPORTS)
-def test_echo_over_each_transport(impl, server, transports):
+def test_echo_over_each_transport(impl, echo_server, transports):
     async def main():
         peer = Recorder(impl)
         client = peer.client
-        await client.connect(server.url, transports=transports)
+        await client.connect(echo_server.url, transports=transports)
         # Both clients finish the upgrade before connect() returns.
         assert client.transport() == expected_transport(transports)
         assert peer.connects == 1
@@ -169,21 +145,21 @@ def test_slow_async_handlers_still_see_messages_in_order(node):
 
 
 @pytest.mark.parametrize("transports", TRANSPORTS)
-def test_a_server_close_is_a_server_disconnect_and_ends_wait(impl, server, transports):
+def test_a_server_close_is_a_server_disconnect_and_ends_wait(impl, echo_server, transports):
     async def main():
         peer = Recorder(impl)
         client = peer.client
-        await client.connect(server.url, transports=transports)
+        await client.connect(echo_server.url, transports=transports)
         waiter = asyncio.ensure_future(client.wait())
         await client.send("cmd:close")
         expected = "server disconnect"
-        if impl is engineio.AsyncClient and isinstance(server, NodeServer):
+        if impl is engineio.AsyncClient and isinstance(echo_server, NodeServer):
             if "websocket" in transports:
                 # Node closes a WebSocket without a close packet (just the
                 # close frame): python-engineio calls that a transport error.
                 expected = "transport error"
         reason = await peer.reason()
-        if isinstance(server, PythonServer) and transports == ["polling"]:
+        if isinstance(echo_server, PythonServer) and transports == ["polling"]:
             # python-engineio's server may mark the session closed before a
             # GET takes its close packet: that GET gets 400 ("transport
             # error").

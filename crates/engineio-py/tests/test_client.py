@@ -100,30 +100,6 @@ def impl(request):
     return IMPLS[request.param]
 
 
-@pytest.fixture
-def node():
-    server = NodeServer("--ping-interval", "500", "--ping-timeout", "1000")
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def python_server():
-    server = PythonServer(ping_interval=1, ping_timeout=2)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["node", "python-engineio"])
-def server(request):
-    if request.param == "node":
-        peer = NodeServer("--ping-interval", "500", "--ping-timeout", "1000")
-    else:
-        peer = PythonServer(ping_interval=1, ping_timeout=2)
-    yield peer
-    peer.stop()
-
-
 class Recorder:
     """A client with handlers that record what they get."""
 
@@ -151,10 +127,10 @@ def expected_transport(transports):
 
 
 @pytest.mark.parametrize("transports", TRANSPORTS)
-def test_echo_over_each_transport(impl, server, transports):
+def test_echo_over_each_transport(impl, echo_server, transports):
     peer = Recorder(impl)
     client = peer.client
-    client.connect(server.url, transports=transports)
+    client.connect(echo_server.url, transports=transports)
     # Both clients finish the upgrade before connect() returns.
     assert client.transport() == expected_transport(transports)
     assert peer.connects == 1
@@ -224,20 +200,24 @@ def test_messages_sent_during_the_upgrade_keep_their_order(node):
 
 
 @pytest.mark.parametrize("transports", TRANSPORTS)
-def test_a_server_close_is_a_server_disconnect_and_ends_wait(impl, server, transports):
+def test_a_server_close_is_a_server_disconnect_and_ends_wait(impl, echo_server, transports):
     peer = Recorder(impl)
     client = peer.client
-    client.connect(server.url, transports=transports)
+    client.connect(echo_server.url, transports=transports)
     waiter = threading.Thread(target=client.wait)
     waiter.start()
     client.send("cmd:close")
     expected = "server disconnect"
-    if impl is engineio.Client and isinstance(server, NodeServer) and "websocket" in transports:
+    if (
+        impl is engineio.Client
+        and isinstance(echo_server, NodeServer)
+        and "websocket" in transports
+    ):
         # Node closes a WebSocket without a close packet (just the close
         # frame): python-engineio calls that a transport error, we do not.
         expected = "transport error"
     reason = peer.reason()
-    if isinstance(server, PythonServer) and transports == ["polling"]:
+    if isinstance(echo_server, PythonServer) and transports == ["polling"]:
         # python-engineio's server may mark the session closed before a GET
         # takes its close packet: that GET gets 400 ("transport error").
         assert reason in (expected, "transport error")

@@ -364,12 +364,6 @@ class _AsyncLink(_Link):
             self.room.set()
             self.room = asyncio.Event()
 
-    def _ready(self):
-        self.ready.set()
-
-    def _io_done(self):
-        self.io_done.set()
-
     # ===== the tasks =====
 
     async def _run_timer(self):

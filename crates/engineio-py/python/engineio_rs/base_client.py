@@ -16,6 +16,7 @@ import time
 import urllib.parse
 
 from . import _core, exceptions, packet
+from ._events import HandlerRegistry
 
 default_logger = logging.getLogger("engineio.client")
 
@@ -57,10 +58,9 @@ def status_error(status, body, json_module):
     return exceptions.ConnectionError(f"Unexpected status code {status} in server response", data)
 
 
-class BaseClient:
+class BaseClient(HandlerRegistry):
     """The options, attributes and handlers of both clients."""
 
-    event_names = ["connect", "disconnect", "message"]
     reason = _Reason
     valid_transports = ["polling", "websocket"]
 
@@ -111,27 +111,6 @@ class BaseClient:
     def is_asyncio_based(self):
         """Whether this client runs on asyncio."""
         return False
-
-    def on(self, event, handler=None):
-        """Registers an event handler: ``connect()``, ``message(data)`` or
-        ``disconnect(reason)`` (a ``disconnect()`` without the reason is
-        called without it). Usable as a decorator.
-
-        :param event: ``"connect"``, ``"message"`` or ``"disconnect"``.
-        :param handler: the function; when not given, ``on`` returns a
-            decorator.
-        """
-        if event not in self.event_names:
-            raise ValueError("Invalid event")
-
-        def set_handler(handler):
-            self.handlers[event] = handler
-            return handler
-
-        if handler is None:
-            return set_handler
-        set_handler(handler)
-        return None
 
     def transport(self):
         """The transport in use: ``"polling"`` or ``"websocket"`` (``None``
@@ -242,8 +221,9 @@ class _Link:
     messages)`` (report ``written(messages)``), ``_ws_close(sock)``,
     ``_dispatch(item)`` (to the handlers, in order), ``_wake_timer()``,
     ``_room_changed()`` (wake senders waiting for room in the queue),
-    ``_ready()`` (``connect()`` may return) and ``_io_done()`` (the
-    transports are flushed and closed).
+    and two events, ``self.ready`` (``connect()`` may return) and
+    ``self.io_done`` (the transports are flushed and closed), which
+    ``_ready()`` and ``_io_done()`` set.
     """
 
     def __init__(self, client, url, headers, transports, engineio_path):
@@ -456,6 +436,14 @@ class _Link:
     def _disconnect_state(self, reason):
         """The client's state while the disconnect handler runs."""
         return "connected" if reason in _UNEXPECTED else "disconnecting"
+
+    def _ready(self):
+        """``connect()`` may return."""
+        self.ready.set()
+
+    def _io_done(self):
+        """The transports are flushed and closed."""
+        self.io_done.set()
 
     def _upgraded(self):
         """Polling is over (the runtime may stop its request workers)."""

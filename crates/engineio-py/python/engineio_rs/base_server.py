@@ -15,6 +15,7 @@ import zlib
 
 from . import _core, packet
 from . import json as _json
+from ._events import HandlerRegistry
 
 default_logger = logging.getLogger("engineio.server")
 
@@ -74,13 +75,12 @@ class BaseSocket:
         return self.core.closed is not None
 
 
-class BaseServer:
+class BaseServer(HandlerRegistry):
     """The options and state that ``Server`` and ``AsyncServer`` share; see
     those classes for the parameters."""
 
     reason = _Reason
     compression_methods = ["gzip", "deflate"]
-    event_names = ["connect", "disconnect", "message"]
     valid_transports = ["polling", "websocket"]
     #: The async modes of the class, the first being the default.
     _modes = ()
@@ -175,26 +175,6 @@ class BaseServer:
     def async_modes(self):
         """The async modes this class can run in."""
         return list(self._modes)
-
-    def on(self, event, handler=None):
-        """Registers an event handler (``connect``, ``message``,
-        ``disconnect``); usable as a decorator::
-
-            @eio.on("message")
-            def message(sid, data):
-                ...
-        """
-        if event not in self.event_names:
-            raise ValueError("Invalid event")
-
-        def set_handler(handler):
-            self.handlers[event] = handler
-            return handler
-
-        if handler is None:
-            return set_handler
-        set_handler(handler)
-        return None
 
     def transport(self, sid):
         """The transport of a session: ``"polling"`` or ``"websocket"``."""

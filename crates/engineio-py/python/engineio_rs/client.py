@@ -393,12 +393,6 @@ class _ThreadLink(_Link):
         if self.room_waiters:
             self.room.notify_all()
 
-    def _ready(self):
-        self.ready.set()
-
-    def _io_done(self):
-        self.io_done.set()
-
     def _upgraded(self):
         self.getter.stop()
         self.poster.stop()
