@@ -2,73 +2,21 @@
 //! `eio serve` answering `eio connect` on 127.0.0.1, a refused connection,
 //! and a clean stop on Ctrl-C (SIGINT).
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+mod support;
+
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-const EIO: &str = env!("CARGO_BIN_EXE_eio");
+use support::{EIO, Serve, unused_port};
 
-/// A running `eio serve` on an ephemeral port; killed on drop.
-struct Serve {
-    child: Child,
-    url: String,
-    lines: mpsc::Receiver<String>,
-}
+/// Pings fast enough for the tests that wait for one.
+const FAST_PINGS: [&str; 4] = ["--ping-interval", "500", "--ping-timeout", "500"];
 
-impl Serve {
-    fn start() -> Self {
-        Self::start_with(&[])
-    }
-
-    fn start_with(extra: &[&str]) -> Self {
-        let mut child = Command::new(EIO)
-            .args([
-                "serve",
-                "--port",
-                "0",
-                "--ping-interval",
-                "500",
-                "--ping-timeout",
-                "500",
-            ])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in stdout.lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let banner = lines
-            .recv_timeout(Duration::from_secs(20))
-            .expect("no banner from eio serve");
-        // "eio echo server on http://127.0.0.1:PORT/engine.io/ (...)"
-        let url = banner
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .expect("the banner names the URL")
-            .trim_end_matches("/engine.io/")
-            .to_owned();
-        Self { child, url, lines }
-    }
-
-    fn next_line(&self) -> String {
-        self.lines
-            .recv_timeout(Duration::from_secs(20))
-            .expect("eio serve printed nothing")
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `eio serve` with fast pings and `extra`.
+fn serve(extra: &[&str]) -> Serve {
+    let mut args = FAST_PINGS.to_vec();
+    args.extend_from_slice(extra);
+    Serve::start(&args)
 }
 
 fn run(args: &[&str]) -> std::process::Output {
@@ -94,7 +42,7 @@ fn help_and_version() {
 
 #[test]
 fn serve_echoes_to_connect_over_every_transport() {
-    let serve = Serve::start();
+    let serve = serve(&[]);
     for transport in ["polling", "websocket", "auto"] {
         let output = run(&[
             "connect",
@@ -128,7 +76,7 @@ fn serve_echoes_to_connect_over_every_transport() {
 
 #[test]
 fn serve_takes_the_inbox_and_handler_options() {
-    let serve = Serve::start_with(&["--max-inbox", "1", "--async-handlers"]);
+    let serve = serve(&["--max-inbox", "1", "--async-handlers"]);
     let output = run(&[
         "connect",
         &serve.url,
@@ -145,7 +93,7 @@ fn serve_takes_the_inbox_and_handler_options() {
 
 #[test]
 fn serve_refuses_handshakes_past_max_sessions() {
-    let serve = Serve::start_with(&["--max-sessions", "0"]);
+    let serve = serve(&["--max-sessions", "0"]);
     let output = run(&["connect", &serve.url, "--send", "x"]);
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -155,12 +103,7 @@ fn serve_refuses_handshakes_past_max_sessions() {
 
 #[test]
 fn connect_to_nothing_fails_with_a_message() {
-    // Bind and drop a listener to get a port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = unused_port();
     let output = run(&[
         "connect",
         &format!("http://127.0.0.1:{port}"),
@@ -174,7 +117,7 @@ fn connect_to_nothing_fails_with_a_message() {
 
 #[test]
 fn serve_stops_cleanly_on_ctrl_c() {
-    let mut serve = Serve::start();
+    let mut serve = serve(&[]);
     let status = Command::new("kill")
         .args(["-INT", &serve.child.id().to_string()])
         .status()
@@ -219,8 +162,8 @@ fn number(report: &serde_json::Value, name: &str) -> f64 {
 
 #[test]
 fn bench_measures_every_mode_against_eio_serve() {
-    let serve = Serve::start_with(&["--broadcast"]);
-    let pid = serve.child.id().to_string();
+    let serve = serve(&["--broadcast"]);
+    let pid = serve.pid();
     let short = ["--duration", "1", "--warmup", "0.2", "--server-pid", &pid];
     for mode in ["ws-echo", "poll-echo"] {
         let mut args = vec![
@@ -278,12 +221,7 @@ fn bench_measures_every_mode_against_eio_serve() {
 
 #[test]
 fn bench_fails_clearly_without_a_server() {
-    // A port nothing listens on: bind one, then free it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = unused_port();
     let output = run(&[
         "bench",
         "ws-echo",

@@ -3,15 +3,16 @@
 //! EMFILE; the server backs off instead of spinning, keeps serving the
 //! session it has, and accepts new clients once descriptors free up.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+mod support;
+
+use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use engineio::Transport;
 use engineio::client::{Event, blocking::Client};
-
-const EIO: &str = env!("CARGO_BIN_EXE_eio");
+use support::Serve;
 
 /// CPU seconds a process has used (user + system).
 fn cpu_seconds(pid: u32) -> f64 {
@@ -50,22 +51,8 @@ fn out_of_file_descriptors_backs_off_keeps_sessions_and_recovers() {
         eprintln!("skipping: prlimit (util-linux) is missing");
         return;
     }
-    let mut child = Command::new("prlimit")
-        .args(["--nofile=48:48", EIO, "serve", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let banner = lines.next().unwrap().unwrap();
-    let url = banner
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .expect("the banner names the URL")
-        .trim_end_matches("/engine.io/")
-        .to_owned();
-    let addr = url.trim_start_matches("http://").to_owned();
-    std::thread::spawn(move || for _ in lines {});
+    let serve = Serve::under(&["prlimit", "--nofile=48:48"], &[]);
+    let (url, addr) = (serve.url.clone(), serve.addr().to_owned());
 
     // A session opened before the flood.
     let client = Client::builder()
@@ -82,9 +69,9 @@ fn out_of_file_descriptors_backs_off_keeps_sessions_and_recovers() {
     std::thread::sleep(Duration::from_millis(500));
 
     // No busy loop while accepting fails.
-    let before = cpu_seconds(child.id());
+    let before = cpu_seconds(serve.child.id());
     std::thread::sleep(Duration::from_secs(1));
-    let spent = cpu_seconds(child.id()) - before;
+    let spent = cpu_seconds(serve.child.id()) - before;
     assert!(
         spent < 0.3,
         "the server spent {spent} s of CPU in 1 s while out of descriptors"
@@ -114,6 +101,4 @@ fn out_of_file_descriptors_backs_off_keeps_sessions_and_recovers() {
     assert!(status.starts_with("HTTP/1.1 200"), "{status}");
 
     client.disconnect();
-    let _ = child.kill();
-    let _ = child.wait();
 }

@@ -9,51 +9,18 @@
 //!
 //! Each run must exit successfully and its JSON line must show the counts.
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
+use support::{EIO, Serve};
 
-const EIO: &str = env!("CARGO_BIN_EXE_eio");
-
-/// A running `eio serve --quiet` on an ephemeral port; killed on drop.
-struct Serve {
-    child: Child,
-    url: String,
-}
-
-impl Serve {
-    fn start(extra: &[&str]) -> Self {
-        let mut child = Command::new(EIO)
-            .args(["serve", "--port", "0", "--quiet"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut banner = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut banner)
-            .unwrap();
-        let url = banner
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .expect("the banner names the URL")
-            .trim_end_matches("/engine.io/")
-            .to_owned();
-        Self { child, url }
-    }
-
-    fn pid(&self) -> String {
-        self.child.id().to_string()
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `eio serve --quiet` with `extra`.
+fn serve(extra: &[&str]) -> Serve {
+    let mut args = vec!["--quiet"];
+    args.extend_from_slice(extra);
+    Serve::start(&args)
 }
 
 /// Runs `eio soak ...` and returns its JSON report; fails on a non-zero exit.
@@ -84,7 +51,7 @@ fn count(report: &Value, name: &str) -> u64 {
 fn abandoned_sessions_are_all_reaped_and_memory_comes_back() {
     // Pings far enough apart that a session opened under load (a debug
     // build, 2 cores) is not reaped before its last step.
-    let serve = Serve::start(&[
+    let serve = serve(&[
         "--ping-interval",
         "1000",
         "--ping-timeout",
@@ -125,7 +92,7 @@ fn abandoned_sessions_are_all_reaped_and_memory_comes_back() {
 
 #[test]
 fn numbered_traffic_arrives_once_and_in_order_on_every_transport() {
-    let serve = Serve::start(&["--tick", "50"]);
+    let serve = serve(&["--tick", "50"]);
     let report = soak(&[
         "traffic",
         &serve.url,
@@ -152,7 +119,7 @@ fn numbered_traffic_arrives_once_and_in_order_on_every_transport() {
 
 #[test]
 fn idle_websocket_sessions_are_held_through_several_pings() {
-    let serve = Serve::start(&["--ping-interval", "300", "--ping-timeout", "300"]);
+    let serve = serve(&["--ping-interval", "300", "--ping-timeout", "300"]);
     let pid = serve.pid();
     let report = soak(&[
         "hold",

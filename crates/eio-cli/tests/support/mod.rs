@@ -1,0 +1,98 @@
+//! `eio serve` as the CLI's integration tests run it: on 127.0.0.1 with an
+//! ephemeral port, its URL read from the banner, its standard output read
+//! line by line, killed when dropped.
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// The `eio` binary under test.
+pub const EIO: &str = env!("CARGO_BIN_EXE_eio");
+
+/// A running `eio serve`; killed on drop.
+pub struct Serve {
+    pub child: Child,
+    /// `http://127.0.0.1:PORT`, without the Engine.IO path.
+    pub url: String,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Serve {
+    /// Runs `eio serve --port 0 ARGS`.
+    pub fn start(args: &[&str]) -> Self {
+        Self::under(&[], args)
+    }
+
+    /// Runs `eio serve --port 0 ARGS` through `wrapper` (a command and its
+    /// arguments, e.g. `prlimit --nofile=48:48`), if not empty.
+    pub fn under(wrapper: &[&str], args: &[&str]) -> Self {
+        let mut command = match wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut command = Command::new(program);
+                command.args(rest).arg(EIO);
+                command
+            }
+            None => Command::new(EIO),
+        };
+        let mut child = command
+            .args(["serve", "--port", "0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let banner = lines
+            .recv_timeout(Duration::from_secs(20))
+            .expect("no banner from eio serve");
+        // "eio echo server on http://127.0.0.1:PORT/engine.io/ (...)"
+        let url = banner
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .expect("the banner names the URL")
+            .trim_end_matches("/engine.io/")
+            .to_owned();
+        Self { child, url, lines }
+    }
+
+    /// The next line the server printed.
+    pub fn next_line(&self) -> String {
+        self.lines
+            .recv_timeout(Duration::from_secs(20))
+            .expect("eio serve printed nothing")
+    }
+
+    /// `host:port`.
+    pub fn addr(&self) -> &str {
+        self.url.trim_start_matches("http://")
+    }
+
+    /// The server's process id, as a command-line argument.
+    pub fn pid(&self) -> String {
+        self.child.id().to_string()
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port nothing listens on (bound, then freed).
+pub fn unused_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
