@@ -200,7 +200,8 @@ fn bench_measures_every_mode_against_eio_serve() {
     let report = bench(&args);
     assert_eq!(number(&report, "sessions"), 50.0, "{report}");
     assert_eq!(number(&report, "dropped"), 0.0, "{report}");
-    assert!(number(&report, "kib_per_session") >= 0.0, "{report}");
+    // Reported (its size is the benchmark's business, not this test's).
+    assert!(report["kib_per_session"].is_number(), "{report}");
 
     let report = bench(&[
         "broadcast",

@@ -83,10 +83,8 @@ fn abandoned_sessions_are_all_reaped_and_memory_comes_back() {
         count(&report, "rss_before_kib"),
         count(&report, "rss_after_kib"),
     );
-    assert!(
-        count(&report, "rss_peak_kib") >= before,
-        "the peak is read: {report}"
-    );
+    // 800 sessions alive at once show in the peak (the sampler works).
+    assert!(count(&report, "rss_peak_kib") > before, "{report}");
     assert!(after * 10 <= before * 11, "{report}");
 }
 
