@@ -175,3 +175,15 @@ async fn shutdown_delivers_closes_every_session_and_stops_listening() {
     expected.sort();
     assert_eq!(closed, expected, "each disconnect handler runs once");
 }
+
+/// A shutdown that comes before `serve` has started (a task spawned just
+/// before it, not yet run) still stops it: `serve` then returns at once.
+#[tokio::test]
+async fn a_shutdown_before_serve_starts_still_stops_it() {
+    let server = Server::builder().build();
+    server.shutdown().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    tokio::time::timeout(Duration::from_secs(5), server.serve(listener))
+        .await
+        .expect("serve kept running after the shutdown");
+}

@@ -374,7 +374,10 @@ impl Server {
     /// # }
     /// ```
     pub async fn shutdown(&self) {
-        let _ = self.inner.shutdown.send(true);
+        // `send_replace`, not `send`: the flag must be stored even when no
+        // listener has subscribed yet (a `serve` task spawned just before
+        // and not yet started), or that listener would never stop.
+        self.inner.shutdown.send_replace(true);
         self.disconnect_all();
         let deadline = tokio::time::Instant::now() + self.inner.config.close_timeout;
         while !self.sessions().is_empty() && tokio::time::Instant::now() < deadline {
