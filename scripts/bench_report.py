@@ -300,6 +300,10 @@ def main():
         "",
         *targets(runs),
         "",
+        "Why the unmet targets are out of reach on loopback (about 70% of the server's CPU is the"
+        " kernel's TCP path, the load generator's receive included), from a `perf` profile: see"
+        " [docs/PERFORMANCE.md](docs/PERFORMANCE.md).",
+        "",
         "![server CPU per operation and memory per session by peer](docs/benchmarks.png)",
         "",
     ]
