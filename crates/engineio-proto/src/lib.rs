@@ -35,6 +35,7 @@ pub mod client;
 mod encoded;
 mod error;
 mod handshake;
+mod json;
 mod packet;
 mod payload;
 mod reason;
@@ -46,12 +47,13 @@ mod ws;
 pub use encoded::EncodedPacket;
 pub use error::{DecodeError, SendError};
 pub use handshake::Handshake;
+pub use json::{JsonError, SendJsonError};
 pub use packet::{Message, PROBE, Packet, PacketType};
 pub use payload::{
     PayloadEncoder, PayloadLimits, RECORD_SEPARATOR, decode_payload, encode_payload,
 };
 pub use reason::DisconnectReason;
-pub use sid::{InvalidSid, SID_LEN, Sid};
+pub use sid::{InvalidSid, SID_LEN, SID_MAX_LEN, Sid};
 pub use transport::{Transport, UnknownTransport};
 pub use ws::Frame;
 

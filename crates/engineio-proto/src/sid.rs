@@ -1,5 +1,5 @@
-//! Session ids: 120 random bits from a CSPRNG seeded by the operating
-//! system.
+//! Session ids: by default 120 random bits from a CSPRNG seeded by the
+//! operating system, or an application's own id (see [`Sid::custom`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -8,13 +8,19 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use thiserror::Error;
 
-/// The number of characters in a session id.
+/// The number of characters in a generated session id.
 pub const SID_LEN: usize = 20;
 
-/// The number of random bytes behind a session id (120 bits).
+/// The most characters a session id may have (an application's own ids
+/// included, see [`Sid::custom`]).
+pub const SID_MAX_LEN: usize = 40;
+
+/// The number of random bytes behind a generated session id (120 bits).
 const RANDOM_BYTES: usize = SID_LEN / 4 * 3;
 
-/// A session id: 20 URL-safe base64 characters holding 120 random bits.
+/// A session id: by default 20 URL-safe base64 characters holding 120
+/// random bits; an application may give its own (at most [`SID_MAX_LEN`]
+/// characters of `A-Z a-z 0-9 - _ .`, see [`Sid::custom`]).
 ///
 /// Ids are drawn from `rand`'s thread-local CSPRNG (ChaCha12, seeded from
 /// the operating system's random source and reseeded from it regularly),
@@ -32,7 +38,11 @@ const RANDOM_BYTES: usize = SID_LEN / 4 * 3;
 /// assert_ne!(Sid::generate(), sid);
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Sid([u8; SID_LEN]);
+pub struct Sid {
+    /// How many bytes of `bytes` are the id; the rest are zero.
+    len: u8,
+    bytes: [u8; SID_MAX_LEN],
+}
 
 impl Sid {
     /// Draws a new random session id.
@@ -51,12 +61,41 @@ impl Sid {
     pub fn generate() -> Self {
         let mut random = [0u8; RANDOM_BYTES];
         rand::Rng::fill_bytes(&mut rand::rng(), &mut random);
-        let mut id = [0u8; SID_LEN];
+        let mut bytes = [0u8; SID_MAX_LEN];
         let written = URL_SAFE_NO_PAD
-            .encode_slice(random, &mut id)
+            .encode_slice(random, &mut bytes[..SID_LEN])
             .unwrap_or_default();
         debug_assert_eq!(written, SID_LEN);
-        Self(id)
+        Self {
+            len: SID_LEN as u8,
+            bytes,
+        }
+    }
+
+    /// An application's own session id (the Node server's `generateId`):
+    /// 1 to [`SID_MAX_LEN`] characters of `A-Z a-z 0-9 - _ .`, so that it
+    /// travels unescaped in query strings and cookies.
+    ///
+    /// The application must keep its ids unguessable (a session id is the
+    /// only credential of a session) and unique; the server refuses a
+    /// handshake whose generated id is already in use.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidSid`] for an empty or too long id, or a character outside
+    /// that set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio_proto::Sid;
+    /// let sid = Sid::custom("node-1.Xk3Vq_9rT2")?;
+    /// assert_eq!(sid.as_str(), "node-1.Xk3Vq_9rT2");
+    /// assert!(Sid::custom("has space").is_err());
+    /// # Ok::<(), engineio_proto::InvalidSid>(())
+    /// ```
+    pub fn custom(id: &str) -> Result<Self, InvalidSid> {
+        id.parse()
     }
 
     /// The id as a string slice.
@@ -69,8 +108,8 @@ impl Sid {
     /// assert_eq!(sid.as_str(), "AAAAAAAAAAAAAAAAAAAA");
     /// ```
     pub fn as_str(&self) -> &str {
-        // The bytes are always base64url characters, hence ASCII.
-        std::str::from_utf8(&self.0).unwrap_or_default()
+        // The bytes are always checked ASCII characters.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
     }
 }
 
@@ -98,24 +137,31 @@ impl AsRef<str> for Sid {
 ///
 /// ```
 /// # use engineio_proto::Sid;
-/// assert!("too-short".parse::<Sid>().is_err());
+/// assert!("".parse::<Sid>().is_err());
+/// assert!("a?b".parse::<Sid>().is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("invalid session id: expected {SID_LEN} URL-safe base64 characters")]
+#[error("invalid session id: expected 1 to {SID_MAX_LEN} characters of A-Z a-z 0-9 - _ .")]
 pub struct InvalidSid;
 
 impl FromStr for Sid {
     type Err = InvalidSid;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bytes: [u8; SID_LEN] = s.as_bytes().try_into().map_err(|_| InvalidSid)?;
-        if bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+        let id = s.as_bytes();
+        if id.is_empty()
+            || id.len() > SID_MAX_LEN
+            || !id
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         {
-            Ok(Self(bytes))
-        } else {
-            Err(InvalidSid)
+            return Err(InvalidSid);
         }
+        let mut bytes = [0u8; SID_MAX_LEN];
+        bytes[..id.len()].copy_from_slice(id);
+        Ok(Self {
+            len: id.len() as u8,
+            bytes,
+        })
     }
 }

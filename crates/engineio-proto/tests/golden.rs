@@ -856,14 +856,24 @@ mod sid {
     }
 
     #[test]
-    fn rejects_wrong_length() {
-        for bad in [
-            "",
+    fn accepts_custom_ids_of_1_to_40_characters_with_dots() {
+        for good in [
             "a",
+            "n1.lv_VI97HAXpY6yYWAAAC",
             "lv_VI97HAXpY6yYWAAA",
             "lv_VI97HAXpY6yYWAAACx",
             &"A".repeat(40),
         ] {
+            assert_eq!(
+                Sid::custom(good).map(|s| s.to_string()),
+                Ok(good.to_owned())
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_wrong_length() {
+        for bad in ["", &"A".repeat(41), &"A".repeat(400)] {
             assert_eq!(bad.parse::<Sid>(), Err(InvalidSid), "{bad:?}");
         }
     }
@@ -875,22 +885,32 @@ mod sid {
             "lv_VI97HAXpY6yYWAAA/",
             "lv_VI97HAXpY6yYWAAA=",
             "lv_VI97HAXpY6yYWAAA ",
-            "lv_VI97HAXpY6yYWAAA.",
+            "lv_VI97HAXpY6yYWAAA?",
+            "lv_VI97HAXpY6yYWAAA&",
             "lv_VI97HAXpY6yYWAAA\0",
             "lv_VI97HAXpY6yYWAAA\u{1e}",
-            "lv_VI97HAXpY6yYWAAé", // 20 bytes, but not ASCII
-            "lv_VI97HAXpY6yYW👋",  // 20 bytes, but not ASCII
+            "lv_VI97HAXpY6yYWAAé", // not ASCII
+            "lv_VI97HAXpY6yYW👋",  // not ASCII
         ] {
-            assert_eq!(bad.len(), 20, "{bad:?} must be 20 bytes for this test");
             assert_eq!(bad.parse::<Sid>(), Err(InvalidSid), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn equal_ids_of_different_origins_are_equal_and_hash_alike() {
+        let generated = Sid::generate();
+        let parsed = Sid::custom(generated.as_str()).unwrap();
+        assert_eq!(generated, parsed);
+        let set: HashSet<Sid> = [generated, parsed].into_iter().collect();
+        assert_eq!(set.len(), 1);
+        assert_ne!(Sid::custom("ab").unwrap(), Sid::custom("abc").unwrap());
     }
 
     #[test]
     fn error_message() {
         assert_eq!(
             InvalidSid.to_string(),
-            "invalid session id: expected 20 URL-safe base64 characters"
+            "invalid session id: expected 1 to 40 characters of A-Z a-z 0-9 - _ ."
         );
     }
 }

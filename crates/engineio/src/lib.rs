@@ -13,7 +13,7 @@
 #![warn(clippy::unwrap_used)]
 
 pub use engineio_proto as proto;
-pub use engineio_proto::{Message, Sid, Transport};
+pub use engineio_proto::{JsonError, Message, SID_MAX_LEN, SendJsonError, Sid, Transport};
 
 #[cfg(feature = "client")]
 pub mod client;

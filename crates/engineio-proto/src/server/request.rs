@@ -583,7 +583,7 @@ mod tests {
             (400, BadRequest)
         );
         assert_eq!(
-            code("GET", "EIO=4&transport=polling&sid=nope", false),
+            code("GET", "EIO=4&transport=polling&sid=no*pe", false),
             (400, UnknownSid)
         );
         assert_eq!(
@@ -595,7 +595,7 @@ mod tests {
             (400, BadHandshakeMethod)
         );
         assert_eq!(
-            code("DELETE", "EIO=4&transport=polling&sid=x", false),
+            code("DELETE", "EIO=4&transport=polling&sid=x*", false),
             (400, UnknownSid)
         );
         assert_eq!(
@@ -688,7 +688,7 @@ mod tests {
             (400, ErrorCode::UnsupportedProtocolVersion)
         );
         assert_eq!(
-            code("GET", "EIO=4&transport=polling&sid=short", true),
+            code("GET", "EIO=4&transport=polling&sid=sh*rt", true),
             (400, ErrorCode::UnknownSid)
         );
     }

@@ -170,6 +170,33 @@ impl Client {
         link.update(|core| core.send(message))
     }
 
+    /// Queues `value` as a JSON text message (see
+    /// [`Message::from_json`](crate::Message::from_json); decode the
+    /// server's with [`Message::json`](crate::Message::json)).
+    ///
+    /// # Errors
+    ///
+    /// [`SendJsonError::Json`](crate::SendJsonError::Json) when the value
+    /// cannot be written as JSON (nothing is sent),
+    /// [`SendJsonError::Send`](crate::SendJsonError::Send) as
+    /// [`Client::send`].
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # use engineio::client::Client;
+    /// # fn run(client: &Client) -> Result<(), engineio::SendJsonError> {
+    /// client.send_json(&serde_json::json!({"join": "lobby"}))?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn send_json<T: serde::Serialize + ?Sized>(
+        &self,
+        value: &T,
+    ) -> Result<(), crate::SendJsonError> {
+        Ok(self.send(Message::from_json(value)?)?)
+    }
+
     /// Closes the connection: sends the close packet, waits until it is
     /// written (at most the request timeout), then closes the transport; also
     /// stops a reconnection in progress, and cancels a `connect()` still in

@@ -182,6 +182,27 @@ impl Client {
         self.inner.send(message)
     }
 
+    /// Queues `value` as a JSON text message; never blocks. See
+    /// [`Client::send_json`](super::Client::send_json).
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::send_json`](super::Client::send_json).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # let client = engineio::client::blocking::Client::builder().build_blocking().unwrap();
+    /// client.send_json(&[1, 2, 3])?;
+    /// # Ok::<(), engineio::SendJsonError>(())
+    /// ```
+    pub fn send_json<T: serde::Serialize + ?Sized>(
+        &self,
+        value: &T,
+    ) -> Result<(), crate::SendJsonError> {
+        self.inner.send_json(value)
+    }
+
     /// Closes the connection after flushing the close packet, and waits
     /// until the handlers have run. From a handler, or from any other async
     /// context, it only requests the close and returns at once.

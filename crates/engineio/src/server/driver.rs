@@ -6,11 +6,11 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use engineio_proto::Transport;
 use engineio_proto::server::{Dispatch, Session};
+use engineio_proto::{Sid, Transport};
 use futures_util::FutureExt as _;
 
-use super::engine::Server;
+use super::engine::{NotOpened, Server};
 use super::handle::{Host, SessionHandle, now};
 
 impl Host for Server {
@@ -28,15 +28,36 @@ impl Host for Server {
             let _ = timers.send(handle.clone());
         }
     }
+
+    fn upgrade_event(&self, handle: &Arc<SessionHandle>, upgraded: bool) {
+        let handlers = &self.inner.handlers;
+        let (handler, what) = if upgraded {
+            (&handlers.upgrade, "upgrade")
+        } else {
+            (&handlers.upgrading, "upgrading")
+        };
+        if let Some(handler) = handler {
+            // Inline, as Node emits them: in order, before the next packet
+            // of the WebSocket is read. A panic is logged, not propagated.
+            let run = AssertUnwindSafe(|| handler(self, handle, Transport::WebSocket));
+            if std::panic::catch_unwind(run).is_err() {
+                tracing::error!(handler = what, sid = %handle.sid, "an event handler panicked");
+            }
+        }
+    }
 }
 
 impl Server {
-    /// Creates a session and arms its timer; `None` when the server holds
-    /// `max_sessions` sessions already.
-    pub(crate) fn create_session(&self, transport: Transport) -> Option<Arc<SessionHandle>> {
-        let handle = self.add_session(transport)?;
+    /// Creates a session with id `sid` and arms its timer; refused when the
+    /// server holds `max_sessions` sessions already or the id is in use.
+    pub(crate) fn create_session(
+        &self,
+        transport: Transport,
+        sid: Sid,
+    ) -> Result<Arc<SessionHandle>, NotOpened> {
+        let handle = self.add_session(transport, sid)?;
         self.rearm_timer(&handle);
-        Some(handle)
+        Ok(handle)
     }
 }
 

@@ -12,11 +12,14 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use engineio_proto::server::Session;
-use engineio_proto::{DisconnectReason, EncodedPacket, Message, Packet, Sid, Transport};
+use engineio_proto::{
+    DisconnectReason, EncodedPacket, Message, Packet, SendJsonError, Sid, Transport,
+};
 
 use super::config::ServerConfig;
 use super::connect::{ConnectRequest, Rejection};
 use super::handle::{SessionHandle, now};
+use super::hooks::Hooks;
 
 /// Why a packet could not be sent to a session: the one type of the server
 /// and the clients (`UnknownSession` for an id the server does not know,
@@ -89,6 +92,15 @@ impl fmt::Debug for Server {
     }
 }
 
+/// Why a session could not be added to the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NotOpened {
+    /// The server holds `max_sessions` sessions.
+    Full,
+    /// The (custom) id is already a live session's.
+    IdInUse,
+}
+
 /// A boxed future, the common shape of async handlers.
 pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
@@ -127,16 +139,18 @@ pub(crate) enum DisconnectHandler {
     Async(AsyncFn<DisconnectReason>),
 }
 
-/// The `allow_request` hook: may refuse a handshake with a 403.
-pub(crate) type AllowRequest = Arc<dyn Fn(&ConnectRequest) -> Result<(), String> + Send + Sync>;
+/// An upgrade event handler ("upgrading" or "upgrade"), with the transport.
+pub(crate) type UpgradeHandler = SyncFn<Transport>;
 
 /// Every handler of a server.
 #[derive(Clone, Default)]
 pub(crate) struct Handlers {
-    pub(crate) allow_request: Option<AllowRequest>,
+    pub(crate) hooks: Hooks,
     pub(crate) connect: Option<ConnectHandler>,
     pub(crate) message: Option<MessageHandler>,
     pub(crate) disconnect: Option<DisconnectHandler>,
+    pub(crate) upgrading: Option<UpgradeHandler>,
+    pub(crate) upgrade: Option<UpgradeHandler>,
 }
 
 impl Handlers {
@@ -193,10 +207,12 @@ impl Handlers {
 impl fmt::Debug for Handlers {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Handlers")
-            .field("allow_request", &self.allow_request.is_some())
+            .field("hooks", &self.hooks)
             .field("connect", &self.connect.is_some())
             .field("message", &self.message.is_some())
             .field("disconnect", &self.disconnect.is_some())
+            .field("upgrading", &self.upgrading.is_some())
+            .field("upgrade", &self.upgrade.is_some())
             .finish()
     }
 }
@@ -288,6 +304,31 @@ impl Server {
     /// ```
     pub fn send(&self, sid: Sid, message: impl Into<Message>) -> Result<(), SendError> {
         self.send_packet(sid, &EncodedPacket::new(Packet::Message(message.into())))
+    }
+
+    /// Queues `value` as a JSON text message for a session (see
+    /// [`Message::from_json`]; decode with [`Message::json`]).
+    ///
+    /// # Errors
+    ///
+    /// [`SendJsonError::Json`] when the value cannot be written as JSON
+    /// (nothing is sent), [`SendJsonError::Send`] as [`Server::send`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::server::{SendError, Server};
+    /// # use engineio::SendJsonError;
+    /// # let server = Server::builder().build();
+    /// let result = server.send_json(engineio::Sid::generate(), &serde_json::json!({"score": 3}));
+    /// assert_eq!(result, Err(SendJsonError::Send(SendError::UnknownSession)));
+    /// ```
+    pub fn send_json<T: serde::Serialize + ?Sized>(
+        &self,
+        sid: Sid,
+        value: &T,
+    ) -> Result<(), SendJsonError> {
+        Ok(self.send(sid, Message::from_json(value)?)?)
     }
 
     /// Queues a packet that may be shared with other sessions: it is encoded
@@ -391,10 +432,15 @@ impl Server {
     /// remembers the runtime it was opened on, where the sessions' tasks
     /// start.
     ///
-    /// Returns `None` when the table holds `max_sessions` sessions already
+    /// Refused when the table holds `max_sessions` sessions already
     /// (checked under the table's lock, so concurrent handshakes cannot
-    /// overshoot).
-    pub(crate) fn add_session(&self, transport: Transport) -> Option<Arc<SessionHandle>> {
+    /// overshoot) or when `sid` is a live session's (a custom id generator
+    /// repeating itself).
+    pub(crate) fn add_session(
+        &self,
+        transport: Transport,
+        sid: Sid,
+    ) -> Result<Arc<SessionHandle>, NotOpened> {
         let _ = self
             .inner
             .runtime
@@ -406,12 +452,15 @@ impl Server {
             .max_sessions
             .is_some_and(|max| sessions.len() >= max)
         {
-            return None;
+            return Err(NotOpened::Full);
         }
+        let std::collections::hash_map::Entry::Vacant(slot) = sessions.entry(sid) else {
+            return Err(NotOpened::IdInUse);
+        };
         let core = Session::new(transport, self.inner.config.session_config(), now());
-        let handle = Arc::new(SessionHandle::new(Sid::generate(), core));
-        sessions.insert(handle.sid, handle.clone());
-        Some(handle)
+        let handle = Arc::new(SessionHandle::new(sid, core));
+        slot.insert(handle.clone());
+        Ok(handle)
     }
 
     /// The timer task's inbox, started on the server's runtime with the

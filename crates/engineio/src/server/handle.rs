@@ -30,6 +30,10 @@ pub(crate) trait Host: Send + Sync {
 
     /// Has the session's timer look at its next deadline again.
     fn rearm_timer(&self, handle: &Arc<SessionHandle>);
+
+    /// Runs the application's "upgrading" (`upgraded == false`) or
+    /// "upgrade" hook (inline: they are quick, and their order is kept).
+    fn upgrade_event(&self, handle: &Arc<SessionHandle>, upgraded: bool);
 }
 
 /// One live session, shared by its transports, its timer and its dispatcher.
@@ -98,6 +102,12 @@ impl SessionHandle {
         }
         if events.dispatch {
             host.start_dispatcher(self);
+        }
+        if events.upgrading {
+            host.upgrade_event(self, false);
+        }
+        if events.upgraded {
+            host.upgrade_event(self, true);
         }
     }
 

@@ -15,32 +15,72 @@ use super::compress;
 use super::cors;
 use super::engine::Server;
 use super::handle::{Unanswered, now};
+use super::hooks::{ConnectionError, Refusal};
 use super::open::open_session;
 use super::ws;
 
 /// The boxed error type request bodies may fail with.
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Serves one request to the engine.io path.
+/// Serves one request to the engine.io path, then runs the application's
+/// hooks on the answer: the header hooks on successful handshakes, polls,
+/// POSTs and upgrades, the `connection_error` hook on refusals.
 pub(crate) async fn handle<B>(server: Server, req: http::Request<B>) -> EngineResponse
 where
     B: Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    let config = &server.inner.config;
     let (mut parts, body) = req.into_parts();
+    let (mut response, hooked) = answer(&server, &mut parts, body).await;
+    let hooks = &server.inner.handlers.hooks;
+    if let Some(handshake) = hooked
+        && hooks.wants_headers()
+        && (response.status().is_success() || response.status() == StatusCode::SWITCHING_PROTOCOLS)
+    {
+        hooks.on_headers(response.headers_mut(), &parts, handshake);
+    }
+    if let Some(refusal) = response.extensions_mut().remove::<Refusal>()
+        && let Some(hook) = &hooks.connection_error
+    {
+        hook(&ConnectionError {
+            status: response.status(),
+            code: refusal.code,
+            message: &refusal.message,
+            request: &parts,
+        });
+    }
+    response
+}
+
+/// The answer to a request, and whether the header hooks apply to it
+/// (`Some(true)` for a handshake, `Some(false)` for another request of a
+/// session, `None` for the rest).
+async fn answer<B>(server: &Server, parts: &mut Parts, body: B) -> (EngineResponse, Option<bool>)
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    let server = server.clone();
+    let config = &server.inner.config;
     let websocket = ws::is_upgrade_request(&parts.headers);
     let origin = match config.cors.check(&parts.headers) {
         None => None,
         Some(Ok(origin)) => Some(origin),
         Some(Err(message)) => {
             tracing::debug!(%message, "refused origin");
-            return error(&HttpError::new(ErrorCode::BadRequest, &message), websocket);
+            let refused = error(&HttpError::new(ErrorCode::BadRequest, &message), websocket);
+            return (refused, None);
         }
     };
     let query = parts.uri.query().unwrap_or("");
     let routed = route(parts.method.as_str(), query, websocket, &config.transports);
+    let hooked = match &routed {
+        Ok(Route::Handshake(_)) => Some(true),
+        Ok(Route::Poll(_) | Route::Post(_) | Route::Upgrade(_)) => Some(false),
+        _ => None,
+    };
     let (mut response, preflight_headers) = match routed {
         Err(err) => (error(&err, websocket), None),
         Ok(Route::Preflight) => {
@@ -50,19 +90,17 @@ where
                 .unwrap_or_default();
             (response, Some(parts.headers.clone()))
         }
-        Ok(Route::Handshake(Transport::Polling)) => (handshake(&server, &parts).await, None),
-        Ok(Route::Handshake(Transport::WebSocket)) => {
-            (ws::handshake(&server, &mut parts).await, None)
-        }
+        Ok(Route::Handshake(Transport::Polling)) => (handshake(&server, parts).await, None),
+        Ok(Route::Handshake(Transport::WebSocket)) => (ws::handshake(&server, parts).await, None),
         Ok(Route::Poll(sid)) => {
             let accept = parts.headers.get(header::ACCEPT_ENCODING);
             (poll(&server, sid, accept).await, None)
         }
         Ok(Route::Post(sid)) => (post(&server, sid, &parts.headers, body).await, None),
-        Ok(Route::Upgrade(sid)) => (ws::upgrade(&server, sid, &mut parts), None),
+        Ok(Route::Upgrade(sid)) => (ws::upgrade(&server, sid, parts), None),
         Ok(Route::CloseWebSocket(sid)) => match sid.filter(|sid| server.handle(*sid).is_none()) {
             Some(_) => (error(&RequestError::Closed.http_error(), true), None),
-            None => (ws::accept_and_close(&server, &mut parts), None),
+            None => (ws::accept_and_close(&server, parts), None),
         },
         Ok(Route::Refused {
             sid,
@@ -83,7 +121,7 @@ where
             preflight_headers.as_ref(),
         );
     }
-    response
+    (response, hooked)
 }
 
 /// A polling handshake: the open packet, and whatever the connect handler

@@ -54,6 +54,7 @@ mod cors;
 mod driver;
 mod engine;
 mod handle;
+mod hooks;
 mod http;
 mod listen;
 mod open;
@@ -71,6 +72,8 @@ pub use connect::{ConnectRequest, Rejection};
 pub use cookie::{CookieConfig, SameSite};
 pub use cors::CorsPolicy;
 pub use engine::{SendError, Server};
+pub use engineio_proto::server::ErrorCode;
+pub use hooks::ConnectionError;
 /// Why a session ended: the one type of the server and the clients.
 pub use engineio_proto::DisconnectReason;
 pub use open::PeerAddr;

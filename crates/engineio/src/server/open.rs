@@ -1,17 +1,18 @@
-//! Opening a session: the `allow_request` hook, the connect handler, and
-//! the values of the handshake.
+//! Opening a session: the `allow_request` hook, the session id (ours or the
+//! application's `generate_id`), the connect handler, and the values of the
+//! handshake.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use engineio_proto::server::{ErrorCode, HttpError, Session};
-use engineio_proto::{Handshake, Transport};
+use engineio_proto::{Handshake, Sid, Transport};
 use http::StatusCode;
 use http::request::Parts;
 
-use super::answer::{EngineResponse, error, json_response};
+use super::answer::{EngineResponse, error, json_refusal};
 use super::connect::ConnectRequest;
-use super::engine::Server;
+use super::engine::{NotOpened, Server};
 use super::handle::{SessionHandle, Unanswered};
 
 /// The handshake request as the handlers see it.
@@ -61,25 +62,43 @@ pub(crate) async fn open_session(
             transport == Transport::WebSocket,
         ));
     }
-    if let Some(allow) = &server.inner.handlers.allow_request
-        && let Err(reason) = allow(&request)
+    let websocket = transport == Transport::WebSocket;
+    let hooks = &server.inner.handlers.hooks;
+    if let Some(allow) = &hooks.allow_request
+        && let Err(reason) = allow.check(&request).await
     {
         tracing::info!(%reason, "handshake refused by allow_request");
-        let websocket = transport == Transport::WebSocket;
         return Err(error(
             &HttpError::new(ErrorCode::Forbidden, &reason),
             websocket,
         ));
     }
-    let Some(handle) = server.create_session(transport) else {
-        tracing::warn!(
-            limit = ?server.inner.config.max_sessions,
-            "handshake refused: the server holds max_sessions sessions"
-        );
-        return Err(error(
-            &HttpError::too_many_sessions(),
-            transport == Transport::WebSocket,
-        ));
+    let sid = match &hooks.generate_id {
+        None => Sid::generate(),
+        Some(generate) => {
+            let id = generate(&request);
+            match Sid::custom(&id) {
+                Ok(sid) => sid,
+                Err(err) => {
+                    tracing::error!(id, error = %err, "handshake refused: generate_id gave an invalid session id");
+                    return Err(error(&HttpError::new(ErrorCode::BadRequest, ""), websocket));
+                }
+            }
+        }
+    };
+    let handle = match server.create_session(transport, sid) {
+        Ok(handle) => handle,
+        Err(NotOpened::Full) => {
+            tracing::warn!(
+                limit = ?server.inner.config.max_sessions,
+                "handshake refused: the server holds max_sessions sessions"
+            );
+            return Err(error(&HttpError::too_many_sessions(), websocket));
+        }
+        Err(NotOpened::IdInUse) => {
+            tracing::error!(%sid, "handshake refused: generate_id gave the id of a live session");
+            return Err(error(&HttpError::new(ErrorCode::BadRequest, ""), websocket));
+        }
     };
     // If the client goes away while the connect handler runs, the session
     // is dropped as if refused: no transport will ever reach it.
@@ -96,7 +115,7 @@ pub(crate) async fn open_session(
     if let Err(rejection) = connected {
         tracing::info!(sid = %handle.sid, "connection rejected by the connect handler");
         handle.update(server, Session::reject);
-        return Err(json_response(StatusCode::UNAUTHORIZED, rejection.body()));
+        return Err(json_refusal(StatusCode::UNAUTHORIZED, rejection.body()));
     }
     // The sid and the request's data (the peer) never share an info line.
     tracing::info!(sid = %handle.sid, %transport, "session opened");

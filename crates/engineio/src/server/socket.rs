@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::{Arc, PoisonError};
 
-use engineio_proto::{EncodedPacket, Message, Sid, Transport};
+use engineio_proto::{EncodedPacket, Message, SendJsonError, Sid, Transport};
 
 use super::engine::{SendError, Server};
 use super::handle::SessionHandle;
@@ -65,6 +65,33 @@ impl Socket {
         self.send_packet(&EncodedPacket::new(engineio_proto::Packet::Message(
             message.into(),
         )))
+    }
+
+    /// Queues `value` as a JSON text message (see [`Server::send_json`]).
+    ///
+    /// # Errors
+    ///
+    /// [`SendJsonError::Json`] when the value cannot be written as JSON
+    /// (nothing is sent), [`SendJsonError::Send`] as [`Socket::send`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::server::Server;
+    /// #[derive(serde::Deserialize, serde::Serialize)]
+    /// struct Move { x: i32, y: i32 }
+    ///
+    /// let server = Server::builder()
+    ///     .on_message(|socket, message| {
+    ///         if let Ok(Move { x, y }) = message.json::<Move>() {
+    ///             let _ = socket.send_json(&Move { x: -x, y: -y });
+    ///         }
+    ///     })
+    ///     .build();
+    /// # let _ = server;
+    /// ```
+    pub fn send_json<T: serde::Serialize + ?Sized>(&self, value: &T) -> Result<(), SendJsonError> {
+        Ok(self.send(Message::from_json(value)?)?)
     }
 
     /// Queues a shared, encode-once packet (see [`Server::send_packet`]).

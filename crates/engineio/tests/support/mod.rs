@@ -253,6 +253,8 @@ impl Drop for TempDir {
 #[cfg(feature = "client")]
 pub mod client_events;
 #[cfg(feature = "server")]
+pub mod client_peer;
+#[cfg(feature = "server")]
 pub mod server;
 #[cfg(all(feature = "server", feature = "tls"))]
 pub mod tls;

@@ -45,6 +45,8 @@ impl std::fmt::Display for Closed {
 /// | `dispatch` | starts a dispatcher that calls [`Session::next_dispatch`](super::Session::next_dispatch) until it returns `None` |
 /// | `closed` | logs it; the disconnect itself comes through the dispatcher, exactly once |
 /// | `forget` | removes the sid from its table: later requests with it get "Session ID unknown" |
+/// | `upgrading` | runs the application's "upgrading" hook: a WebSocket sent the `2probe` of an upgrade |
+/// | `upgraded` | runs the application's "upgrade" hook: the session moved to WebSocket (`5` arrived) |
 ///
 /// # Examples
 ///
@@ -75,6 +77,10 @@ pub struct Events {
     pub closed: Option<Closed>,
     /// The session id must be forgotten now (reported once).
     pub forget: bool,
+    /// A WebSocket probed the session for an upgrade (`2probe` arrived).
+    pub upgrading: bool,
+    /// The session switched to WebSocket (the upgrade packet arrived).
+    pub upgraded: bool,
 }
 
 impl Events {

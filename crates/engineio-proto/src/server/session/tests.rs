@@ -1419,6 +1419,35 @@ fn an_upgrade_packet_without_a_probe_also_upgrades() {
 }
 
 #[test]
+fn the_probe_reports_upgrading_and_the_upgrade_packet_upgraded_once_each() {
+    let (mut s, at) = polling(config());
+    let ws = s.attach_websocket(at(0)).unwrap();
+    let attached = s.take_events();
+    assert!(!attached.upgrading && !attached.upgraded);
+    s.ws_receive(ws, Packet::Ping(PROBE.into()), at(10));
+    let probed = s.take_events();
+    assert!(probed.upgrading && !probed.upgraded);
+    let _ = s.ws_transmit(ws);
+    s.ws_receive(ws, Packet::Upgrade, at(20));
+    let upgraded = s.take_events();
+    assert!(upgraded.upgraded && !upgraded.upgrading);
+    // Packets over the upgraded WebSocket are messages, not upgrades again.
+    s.ws_receive(ws, Packet::message("hi"), at(30));
+    let later = s.take_events();
+    assert!(!later.upgraded && !later.upgrading);
+}
+
+#[test]
+fn a_wrong_probe_reports_no_upgrade_event() {
+    let (mut s, at) = polling(config());
+    let ws = s.attach_websocket(at(0)).unwrap();
+    let _ = s.take_events();
+    s.ws_receive(ws, Packet::Ping("nope".into()), at(10));
+    let events = s.take_events();
+    assert!(!events.upgrading && !events.upgraded);
+}
+
+#[test]
 fn a_wrong_probe_aborts_the_upgrade_polling_goes_on_and_a_new_attach_works() {
     let (mut s, at) = polling(config());
     let mut seen = Seen::default();

@@ -245,11 +245,13 @@ impl Session {
     /// session.begin_poll(now).unwrap();
     /// let ws = session.attach_websocket(now).unwrap();
     /// session.ws_receive(ws, Packet::Ping("probe".into()), now);
+    /// assert!(session.take_events().upgrading);
     /// let WsTransmit::Write(reply) = session.ws_transmit(ws) else { panic!() };
     /// assert_eq!(reply[0].text(), "3probe");
     /// assert_eq!(session.poll_payload().as_deref(), Some("6"));
     /// session.ws_receive(ws, Packet::Upgrade, now);
     /// assert_eq!(session.transport(), Transport::WebSocket);
+    /// assert!(session.take_events().upgraded);
     /// ```
     pub fn ws_receive(&mut self, id: WsId, packet: Packet, now: Instant) {
         let Some(slot) = self.slot(id) else {
@@ -263,11 +265,13 @@ impl Session {
             Packet::Ping(data) if data == PROBE => {
                 slot.state = WsState::Probed;
                 slot.probe_reply = true;
+                self.events.upgrading = true;
             }
             Packet::Upgrade => {
                 slot.state = WsState::Active;
                 slot.upgrade_deadline = None;
                 self.transport = Transport::WebSocket;
+                self.events.upgraded = true;
             }
             _ => self.ws = None,
         }
