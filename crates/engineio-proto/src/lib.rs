@@ -32,6 +32,7 @@
 #![warn(clippy::unwrap_used)]
 
 pub mod client;
+pub mod eio3;
 mod encoded;
 mod error;
 mod handshake;
