@@ -98,6 +98,23 @@ impl Payload {
             Self::Binary(bytes) => bytes,
         }
     }
+
+    /// The payload as text: a text payload as is, a binary one read as
+    /// UTF-8 with replacement characters (for callers that only ever see
+    /// text, such as v4 sessions).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio_proto::eio3::Payload;
+    /// assert_eq!(Payload::Text("0:".into()).into_text(), "0:");
+    /// ```
+    pub fn into_text(self) -> String {
+        match self {
+            Self::Text(text) => text,
+            Self::Binary(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
 }
 
 /// Encodes the answer to a v3 poll as Node does: a binary payload when the

@@ -33,6 +33,8 @@ use super::cors::CorsPolicy;
 /// | [`ws_read_buffer_size`](Self::ws_read_buffer_size) | 256 bytes | (none) |
 /// | [`max_inbox`](Self::max_inbox) | 128 messages | (none: unbounded) |
 /// | [`async_handlers`](Self::async_handlers) | false (in order) | `async_handlers` (default true there) |
+/// | [`allow_eio3`](Self::allow_eio3) | false | (Node's `allowEIO3`; python-engineio has none) |
+/// | [`jsonp`](Self::jsonp) | false | (always on in python-engineio and Node) |
 ///
 /// # Examples
 ///
@@ -70,6 +72,8 @@ pub struct ServerConfig {
     pub(crate) max_inbox: usize,
     pub(crate) async_handlers: bool,
     pub(crate) max_sessions: Option<usize>,
+    pub(crate) allow_eio3: bool,
+    pub(crate) jsonp: bool,
 }
 
 impl Default for ServerConfig {
@@ -96,6 +100,8 @@ impl Default for ServerConfig {
             max_inbox: 128,
             async_handlers: false,
             max_sessions: None,
+            allow_eio3: false,
+            jsonp: false,
         }
     }
 }
@@ -479,6 +485,51 @@ impl ServerConfig {
     /// ```
     pub fn async_handlers(mut self, concurrent: bool) -> Self {
         self.async_handlers = concurrent;
+        self
+    }
+
+    /// Serves Engine.IO v3 clients (Socket.IO v2's `engine.io-client` 3.x)
+    /// besides v4 (default false, as Node's `allowEIO3`). A request with
+    /// `EIO=4` is v4; any other (`EIO=3`, no `EIO`) is v3: the client pings
+    /// and the server answers (the session ends `ping_interval +
+    /// ping_timeout` after the last ping), polling payloads are
+    /// length-prefixed (binary as a binary payload, or base64 with `b64=1`),
+    /// and binary WebSocket frames carry their packet type byte. Off, a v3
+    /// request gets 400 `{"code":5,"message":"Unsupported protocol version"}`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::server::ServerConfig;
+    /// let config = ServerConfig::default().allow_eio3(true);
+    /// # let _ = config;
+    /// ```
+    pub fn allow_eio3(mut self, allow: bool) -> Self {
+        self.allow_eio3 = allow;
+        self
+    }
+
+    /// Serves JSONP polling (default false): a polling request with a `j`
+    /// query parameter is answered with a script
+    /// `___eio[<j>]("<payload>");` and POSTs its payload as a form field
+    /// `d`, for browsers without CORS (old engine.io-client 3.x with
+    /// `forceJSONP`). The index `j` must be digits (else 400 code 3), so it
+    /// cannot inject script.
+    ///
+    /// Off by default because a JSONP response is a script any page may
+    /// load with a `<script>` tag: it bypasses the [`cors`](Self::cors)
+    /// origin check, which applies to XHR and fetch only. Turn it on only
+    /// for old clients that need it. Off, a request with `j` gets 400 code 3.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::server::ServerConfig;
+    /// let config = ServerConfig::default().allow_eio3(true).jsonp(true);
+    /// # let _ = config;
+    /// ```
+    pub fn jsonp(mut self, enabled: bool) -> Self {
+        self.jsonp = enabled;
         self
     }
 

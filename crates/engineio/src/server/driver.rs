@@ -6,7 +6,7 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use engineio_proto::server::{Dispatch, Session};
+use engineio_proto::server::{Dispatch, Session, Wire};
 use engineio_proto::{Sid, Transport};
 use futures_util::FutureExt as _;
 
@@ -54,8 +54,9 @@ impl Server {
         &self,
         transport: Transport,
         sid: Sid,
+        wire: Wire,
     ) -> Result<Arc<SessionHandle>, NotOpened> {
-        let handle = self.add_session(transport, sid)?;
+        let handle = self.add_session(transport, sid, wire)?;
         self.rearm_timer(&handle);
         Ok(handle)
     }

@@ -11,7 +11,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use engineio_proto::server::Session;
+use engineio_proto::server::{Session, Wire};
 use engineio_proto::{
     DisconnectReason, EncodedPacket, Message, Packet, SendJsonError, Sid, Transport,
 };
@@ -440,6 +440,7 @@ impl Server {
         &self,
         transport: Transport,
         sid: Sid,
+        wire: Wire,
     ) -> Result<Arc<SessionHandle>, NotOpened> {
         let _ = self
             .inner
@@ -457,7 +458,7 @@ impl Server {
         let std::collections::hash_map::Entry::Vacant(slot) = sessions.entry(sid) else {
             return Err(NotOpened::IdInUse);
         };
-        let core = Session::new(transport, self.inner.config.session_config(), now());
+        let core = Session::with_wire(transport, self.inner.config.session_config(), wire, now());
         let handle = Arc::new(SessionHandle::new(sid, core));
         slot.insert(handle.clone());
         Ok(handle)

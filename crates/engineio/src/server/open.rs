@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use engineio_proto::server::{ErrorCode, HttpError, Session};
+use engineio_proto::server::{ErrorCode, HttpError, Session, Wire};
 use engineio_proto::{Handshake, Sid, Transport};
 use http::StatusCode;
 use http::request::Parts;
@@ -53,6 +53,7 @@ pub(crate) async fn open_session(
     server: &Server,
     req: &Parts,
     transport: Transport,
+    wire: Wire,
 ) -> Result<(Arc<SessionHandle>, Handshake), EngineResponse> {
     let request = connect_request(req, transport);
     if *server.inner.shutdown.borrow() {
@@ -86,7 +87,7 @@ pub(crate) async fn open_session(
             }
         }
     };
-    let handle = match server.create_session(transport, sid) {
+    let handle = match server.create_session(transport, sid, wire) {
         Ok(handle) => handle,
         Err(NotOpened::Full) => {
             tracing::warn!(

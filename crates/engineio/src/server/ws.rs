@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
+use engineio_proto::eio3::{self, BinaryEncoding};
 use engineio_proto::server::{
-    CLOSE_MESSAGE_TOO_BIG, ErrorCode, HttpError, RequestError, WsEnd, WsFinish, WsId, WsTransmit,
-    decode_client_packet, wants_base64,
+    CLOSE_MESSAGE_TOO_BIG, ErrorCode, HttpError, Protocol, RequestError, Wire, WsEnd, WsFinish,
+    WsId, WsTransmit, decode_client_packet,
 };
-use engineio_proto::{EncodedPacket, Frame, Packet, Sid, Transport};
+use engineio_proto::{EncodedPacket, Frame, Message, Packet, Sid, Transport};
 use futures_util::{SinkExt as _, StreamExt as _};
 use http::header::{self, HeaderMap, HeaderValue};
 use http::request::Parts;
@@ -97,6 +98,24 @@ fn ws_config(server: &Server) -> WebSocketConfig {
         .max_frame_size(Some(config.max_http_buffer_size))
 }
 
+/// How one WebSocket's frames are written and read: the session's protocol
+/// revision, and whether this WebSocket's client asked for binary as
+/// base64 text (`b64` in its query).
+#[derive(Debug, Clone, Copy)]
+struct Framing {
+    protocol: Protocol,
+    binary: BinaryEncoding,
+}
+
+impl Framing {
+    fn new(protocol: Protocol, request: &Wire) -> Self {
+        Self {
+            protocol,
+            binary: request.binary,
+        }
+    }
+}
+
 /// Waits for the HTTP upgrade and wraps the connection.
 async fn accept(server: &Server, on_upgrade: OnUpgrade) -> Option<Ws> {
     match on_upgrade.await {
@@ -116,7 +135,7 @@ async fn accept(server: &Server, on_upgrade: OnUpgrade) -> Option<Ws> {
 }
 
 /// A new session over WebSocket: the open packet is the first frame.
-pub(crate) async fn handshake(server: &Server, req: &mut Parts) -> EngineResponse {
+pub(crate) async fn handshake(server: &Server, req: &mut Parts, wire: Wire) -> EngineResponse {
     let key = match websocket_key(&req.headers) {
         Ok(key) => key,
         Err(err) => return error(&err, true),
@@ -124,14 +143,14 @@ pub(crate) async fn handshake(server: &Server, req: &mut Parts) -> EngineRespons
     let Some(on_upgrade) = req.extensions.remove::<OnUpgrade>() else {
         return cannot_upgrade();
     };
-    let (handle, handshake) = match open_session(server, req, Transport::WebSocket).await {
+    let framing = Framing::new(wire.protocol, &wire);
+    let (handle, handshake) = match open_session(server, req, Transport::WebSocket, wire).await {
         Ok(opened) => opened,
         Err(response) => return response,
     };
     let Some(id) = handle.core().websocket() else {
         return cannot_upgrade();
     };
-    let base64 = wants_base64(req.uri.query().unwrap_or(""));
     let server = server.clone();
     tokio::spawn(async move {
         let Some(mut ws) = accept(&server, on_upgrade).await else {
@@ -139,11 +158,11 @@ pub(crate) async fn handshake(server: &Server, req: &mut Parts) -> EngineRespons
             return;
         };
         let open = EncodedPacket::new(Packet::Open(handshake));
-        if ws.send(to_ws_message(&open, base64)).await.is_err() {
+        if ws.send(to_ws_message(&open, framing)).await.is_err() {
             handle.update(&server, |core| core.ws_ended(id, WsEnd::Closed, now()));
             return;
         }
-        run(&server, &handle, id, ws, base64).await;
+        run(&server, &handle, id, ws, framing).await;
     });
     switching_protocols(&key, &req.headers)
 }
@@ -151,7 +170,7 @@ pub(crate) async fn handshake(server: &Server, req: &mut Parts) -> EngineRespons
 /// A WebSocket that upgrades a polling session. A WebSocket the session
 /// cannot take (it has one, is upgrading, or is closing) is accepted and
 /// closed at once, as the Node server does.
-pub(crate) fn upgrade(server: &Server, sid: Sid, req: &mut Parts) -> EngineResponse {
+pub(crate) fn upgrade(server: &Server, sid: Sid, req: &mut Parts, wire: &Wire) -> EngineResponse {
     let key = match websocket_key(&req.headers) {
         Ok(key) => key,
         Err(err) => return error(&err, true),
@@ -170,11 +189,11 @@ pub(crate) fn upgrade(server: &Server, sid: Sid, req: &mut Parts) -> EngineRespo
             return switching_protocols(&key, &req.headers);
         }
     };
-    let base64 = wants_base64(req.uri.query().unwrap_or(""));
+    let framing = Framing::new(handle.core().wire().protocol, wire);
     let server = server.clone();
     tokio::spawn(async move {
         match accept(&server, on_upgrade).await {
-            Some(ws) => run(&server, &handle, id, ws, base64).await,
+            Some(ws) => run(&server, &handle, id, ws, framing).await,
             None => {
                 handle.update(&server, |core| core.ws_ended(id, WsEnd::Failed, now()));
             }
@@ -206,10 +225,19 @@ fn spawn_close(server: &Server, on_upgrade: OnUpgrade) {
     });
 }
 
-/// The WebSocket frame for a packet, sharing its bytes; with `base64`,
-/// binary goes as `b` + base64 text (the client asked with `b64=1`).
-fn to_ws_message(packet: &EncodedPacket, base64: bool) -> WsMessage {
-    let (bytes, binary) = if base64 {
+/// The WebSocket frame for a packet, sharing its bytes; with `b64`, binary
+/// goes as base64 text (the client asked with `b64=1`). A v3 binary
+/// message carries its packet type byte.
+fn to_ws_message(packet: &EncodedPacket, framing: Framing) -> WsMessage {
+    if framing.protocol == Protocol::V3
+        && let Packet::Message(Message::Binary(_)) = packet.packet()
+    {
+        return match eio3::encode_frame(packet.packet(), framing.binary) {
+            Frame::Binary(bytes) => WsMessage::Binary(bytes),
+            Frame::Text(text) => WsMessage::text(text),
+        };
+    }
+    let (bytes, binary) = if framing.binary == BinaryEncoding::Base64 {
         (packet.text_bytes().clone(), false)
     } else {
         packet.ws_bytes()
@@ -233,10 +261,10 @@ enum Read {
 
 /// Decodes one read from the WebSocket. Text is decoded from the frame's
 /// own buffer, without a copy.
-fn read(frame: Option<Result<WsMessage, WsError>>) -> Read {
+fn read(frame: Option<Result<WsMessage, WsError>>, protocol: Protocol) -> Read {
     let decoded = match frame {
-        Some(Ok(WsMessage::Text(text))) => decode_client_packet(text.as_str()),
-        Some(Ok(WsMessage::Binary(bytes))) => Frame::Binary(bytes).decode(),
+        Some(Ok(WsMessage::Text(text))) => decode_text_frame(text.as_str(), protocol),
+        Some(Ok(WsMessage::Binary(bytes))) => decode_binary_frame(bytes, protocol),
         Some(Ok(WsMessage::Close(_))) | None => return Read::End(WsEnd::Closed),
         Some(Err(WsError::Capacity(_))) => return Read::End(WsEnd::TooBig),
         Some(Err(WsError::ConnectionClosed | WsError::AlreadyClosed)) => {
@@ -266,7 +294,25 @@ fn read(frame: Option<Result<WsMessage, WsError>>) -> Read {
     };
     match decoded {
         Ok(packet) => Read::Packet(packet),
-        Err(err) => Read::End(WsEnd::Undecodable(err.to_string())),
+        Err(err) => Read::End(WsEnd::Undecodable(err)),
+    }
+}
+
+/// Decodes a text frame: the same on both revisions, but for v3's binary
+/// as text (`b4` + base64).
+fn decode_text_frame(text: &str, protocol: Protocol) -> Result<Packet, String> {
+    if protocol == Protocol::V3 && text.starts_with('b') {
+        return eio3::decode_text(text).map_err(|err| err.to_string());
+    }
+    decode_client_packet(text).map_err(|err| err.to_string())
+}
+
+/// Decodes a binary frame: a v4 binary message holds the raw bytes, a v3
+/// one starts with the packet type byte.
+fn decode_binary_frame(bytes: bytes::Bytes, protocol: Protocol) -> Result<Packet, String> {
+    match protocol {
+        Protocol::V4 => Frame::Binary(bytes).decode().map_err(|err| err.to_string()),
+        Protocol::V3 => eio3::decode_frame(Frame::Binary(bytes)).map_err(|err| err.to_string()),
     }
 }
 
@@ -274,7 +320,7 @@ fn read(frame: Option<Result<WsMessage, WsError>>) -> Read {
 /// what the session gives, reads frames while the session has room for
 /// them, and closes it when the session says so. The same loop serves a
 /// WebSocket during its upgrade and afterwards.
-async fn run(server: &Server, handle: &Arc<SessionHandle>, id: WsId, mut ws: Ws, base64: bool) {
+async fn run(server: &Server, handle: &Arc<SessionHandle>, id: WsId, mut ws: Ws, framing: Framing) {
     // Reads and writes take turns in this one task (writes happen outside
     // the `select!`), so the stream needs no split: no lock, no second
     // allocation per WebSocket.
@@ -288,7 +334,7 @@ async fn run(server: &Server, handle: &Arc<SessionHandle>, id: WsId, mut ws: Ws,
             WsTransmit::Write(packets) => {
                 let mut written = true;
                 for packet in &packets {
-                    if ws.feed(to_ws_message(packet, base64)).await.is_err() {
+                    if ws.feed(to_ws_message(packet, framing)).await.is_err() {
                         written = false;
                         break;
                     }
@@ -311,7 +357,7 @@ async fn run(server: &Server, handle: &Arc<SessionHandle>, id: WsId, mut ws: Ws,
         }
         tokio::select! {
             () = &mut woken => {}
-            frame = ws.next() => match read(frame) {
+            frame = ws.next() => match read(frame, framing.protocol) {
                 Read::Packet(packet) => {
                     handle.update(server, |core| core.ws_receive(id, packet, now()));
                 }

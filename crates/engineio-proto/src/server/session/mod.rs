@@ -29,6 +29,8 @@ use crate::packet::{Message, Packet};
 use crate::reason::DisconnectReason;
 use crate::transport::Transport;
 
+use super::wire::{Protocol, Wire};
+
 mod events;
 mod inbox;
 mod lifecycle;
@@ -227,6 +229,8 @@ enum Post {
 pub struct Session {
     config: SessionConfig,
     transport: Transport,
+    /// The protocol revision and polling framing, fixed at the handshake.
+    wire: Wire,
 
     // Outgoing.
     queue: VecDeque<EncodedPacket>,
@@ -251,6 +255,8 @@ pub struct Session {
     /// The GET in flight outlived `max_poll_wait`: answer it with a noop.
     poll_expired: bool,
     post: Post,
+    /// The POST being read is a v3 binary payload (`application/octet-stream`).
+    post_binary: bool,
     /// Packets of POSTs waiting for room in the inbox; an `Err` is an
     /// undecodable packet that closes the session when its turn comes.
     backlog: VecDeque<Result<Packet, String>>,

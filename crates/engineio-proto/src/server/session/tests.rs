@@ -1744,3 +1744,70 @@ fn a_poll_arriving_after_the_pong_deadline_finds_the_session_timed_out() {
     s.handle_timeout(at(300));
     assert_eq!(s.attach_websocket(at(501)), Err(RequestError::Closed));
 }
+
+/// A v3 polling session (the client pings), and the instant `n` ms after
+/// its start.
+impl Session {
+    /// A whole POST: begin, body, accepted.
+    fn post_payload_for_test(&mut self, body: &[u8], now: Instant) {
+        self.begin_post(now, None).unwrap();
+        self.post_payload(body, now).unwrap();
+        while let Some(Dispatch::Message(_)) = self.next_dispatch() {
+            self.message_handled(now);
+        }
+        assert!(self.post_accepted());
+    }
+}
+
+fn polling_v3(config: SessionConfig) -> (Session, impl Fn(u64) -> Instant + Copy) {
+    let t0 = Instant::now();
+    let wire = crate::server::Wire {
+        protocol: crate::server::Protocol::V3,
+        ..crate::server::Wire::default()
+    };
+    (
+        Session::with_wire(Transport::Polling, config, wire, t0),
+        move |n| t0 + ms(n),
+    )
+}
+
+#[test]
+fn a_v3_session_never_pings_answers_client_pings_and_times_out_without_them() {
+    let (mut s, at) = polling_v3(config());
+    // No server ping: the first deadline is interval + timeout away.
+    assert_eq!(s.next_deadline(), Some(at(500)));
+    s.handle_timeout(at(400));
+    assert_eq!(s.queued(), 0);
+    // A client ping at 400 ms gets a pong without data and a new deadline.
+    s.post_payload_for_test(b"1:2", at(400));
+    assert_eq!(s.next_deadline(), Some(at(900)));
+    s.begin_poll(at(410)).unwrap();
+    assert_eq!(s.poll_payload().as_deref(), Some("1:3"));
+    // Other packets do not push the deadline back (Node refreshes it on pings only).
+    s.post_payload_for_test(b"6:4hello", at(800));
+    assert_eq!(s.next_deadline(), Some(at(900)));
+    s.handle_timeout(at(900));
+    assert_eq!(s.closed(), Some(DisconnectReason::PingTimeout));
+}
+
+#[test]
+fn a_v3_client_sending_a_pong_breaks_the_heartbeat_direction() {
+    let (mut s, at) = polling_v3(config());
+    s.post_payload_for_test(b"1:3", at(10));
+    assert_eq!(s.closed(), Some(DisconnectReason::TransportError));
+}
+
+#[test]
+fn a_v3_session_takes_text_with_the_record_separator_and_frames_by_length() {
+    let (mut s, at) = polling_v3(config());
+    s.send(msg("a\u{1e}b")).unwrap();
+    s.send(Packet::message(vec![1u8, 2]).into()).unwrap();
+    s.begin_poll(at(10)).unwrap();
+    // The client takes raw binary: a binary payload (0 = text entry,
+    // 1 = binary entry; lengths as digit bytes; 0xFF).
+    let body = s.poll_response().unwrap();
+    assert_eq!(
+        body.as_bytes(),
+        [0, 4, 255, b'4', b'a', 0x1e, b'b', 1, 3, 255, 4, 1, 2]
+    );
+}
