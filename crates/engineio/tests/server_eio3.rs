@@ -332,3 +332,56 @@ async fn jsonp_is_refused_when_off_and_its_index_must_be_digits() {
     }
     assert_eq!(on.server.session_count(), 0);
 }
+
+/// Socket.IO v2 over our engine: an echo server that sends the Socket.IO
+/// CONNECT packet (`0`) on open, as a Socket.IO v2 server does for the
+/// main namespace; the client's event, with a binary attachment, comes back.
+async fn socketio_v2_echo(transports: Value) -> Output {
+    let server = start_with(v3_config(), |builder| {
+        builder.on_connect(|socket, _| {
+            let _ = socket.send("0");
+            Ok(())
+        })
+    })
+    .await;
+    let output = peer::spawn(
+        Kind::SocketIoV2,
+        &server.base,
+        &json!({ "transports": transports }),
+    )
+    .finish()
+    .await;
+    let echo = output
+        .events
+        .iter()
+        .find(|e| e["event"] == "echo")
+        .unwrap_or_else(|| panic!("{}", output.dump()));
+    assert_eq!(
+        echo["args"],
+        json!(["héllo", {"n": 1}, {"binary": [0, 1, 255]}]),
+        "{}",
+        output.dump()
+    );
+    assert_eq!(count(&output, "error"), 0, "{}", output.dump());
+    output
+}
+
+#[tokio::test]
+async fn socketio_v2_client_runs_over_our_engine_on_polling() {
+    if !peer::available("socketio_v2_client_polling") {
+        return;
+    }
+    let output = socketio_v2_echo(json!(["polling"])).await;
+    let echo = output.events.iter().find(|e| e["event"] == "echo").unwrap();
+    assert_eq!(echo["transport"], "polling");
+}
+
+#[tokio::test]
+async fn socketio_v2_client_runs_over_our_engine_on_websocket() {
+    if !peer::available("socketio_v2_client_websocket") {
+        return;
+    }
+    let output = socketio_v2_echo(json!(["websocket"])).await;
+    let echo = output.events.iter().find(|e| e["event"] == "echo").unwrap();
+    assert_eq!(echo["transport"], "websocket");
+}
