@@ -1,10 +1,11 @@
 //! `eio serve`: an echo server that sends every message back to its sender.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
 use engineio::proto::{EncodedPacket, Packet};
-use engineio::server::{CorsPolicy, SendError, Server, ServerConfig};
+use engineio::server::{CorsPolicy, SendError, Server, ServerConfig, TlsConfig};
 use engineio::{Message, Transport};
 
 /// Options of `eio serve`.
@@ -62,6 +63,13 @@ pub(crate) struct ServeArgs {
     /// Do not print a line per connect and disconnect (for load tests).
     #[arg(long, short)]
     quiet: bool,
+    /// Serve https and wss (HTTP/2 by ALPN for polling) with this PEM
+    /// certificate chain (the server's certificate first); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 fn parse_transport(name: &str) -> Result<Transport, String> {
@@ -90,6 +98,13 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
         .max_inbox(args.max_inbox)
         .max_sessions(args.max_sessions)
         .async_handlers(args.async_handlers);
+    // Read the certificate before binding: a bad file is reported at once.
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            Some(TlsConfig::from_pem_files(cert, key).map_err(|err| err.to_string())?)
+        }
+        _ => None,
+    };
     let (quiet, broadcast) = (args.quiet, args.broadcast);
     let server = Server::builder()
         .config(config)
@@ -127,7 +142,8 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
     // banner must stop the server cleanly, not kill it.
     let interrupted = interrupt_listener()?;
     println!(
-        "eio echo server on http://{local}{} (transports: {}; Ctrl-C stops)",
+        "eio echo server on {}://{local}{} (transports: {}; Ctrl-C stops)",
+        if tls.is_some() { "https" } else { "http" },
         server.config().engineio_path(),
         args.transports
             .iter()
@@ -136,7 +152,12 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
             .join(",")
     );
     let serving = server.clone();
-    let task = tokio::spawn(async move { serving.serve(listener).await });
+    let task = tokio::spawn(async move {
+        match tls {
+            Some(tls) => serving.serve_tls(listener, tls).await,
+            None => serving.serve(listener).await,
+        }
+    });
     let ticker = args
         .tick
         .map(|ms| tokio::spawn(tick_every(server.clone(), Duration::from_millis(ms.max(1)))));

@@ -6,6 +6,7 @@
 //! | `client` | yes | [`client`]: the async client |
 //! | `blocking` | yes | the blocking client, a facade over the async one |
 //! | `tls` | yes | `https://` and `wss://` for the clients, through rustls |
+//! | `server-tls` | yes | `https://`, `wss://` and HTTP/2 (ALPN) for the standalone server: [`server::Server::listen_tls`], through rustls |
 //!
 //! The protocol itself (packets, payloads, handshake, session state) lives in
 //! the sans-I/O crate [`engineio_proto`], re-exported here as [`proto`].

@@ -15,7 +15,7 @@ use http_body_util::{BodyExt, Full, Limited};
 
 use super::answer::{EngineResponse, error, request_error};
 use super::compress;
-use super::cors;
+use super::cors::{self, RequestOrigin};
 use super::engine::Server;
 use super::handle::{Unanswered, now};
 use super::hooks::{ConnectionError, Refusal};
@@ -68,7 +68,7 @@ where
     let server = server.clone();
     let config = &server.inner.config;
     let websocket = ws::is_upgrade_request(&parts.headers);
-    let origin = match config.cors.check(&parts.headers) {
+    let origin = match config.cors.check(&parts.headers, RequestOrigin::of(parts)) {
         None => None,
         Some(Ok(origin)) => Some(origin),
         Some(Err(message)) => {

@@ -4,6 +4,9 @@
 //! Build a [`Server`] with [`Server::builder`], then serve it:
 //!
 //! - standalone: [`Server::listen`] or [`Server::serve`];
+//! - standalone over TLS (`https://`, `wss://`, HTTP/2 by ALPN; feature
+//!   `server-tls`): [`Server::listen_tls`] or [`Server::serve_tls`] with a
+//!   [`TlsConfig`];
 //! - inside hyper, tower or axum: [`Server::into_service`] and
 //!   [`Server::layer`] ([`EngineIoService`], [`EngineIoLayer`]), which hand
 //!   every request outside the engine.io path to the inner service.
@@ -63,6 +66,8 @@ mod socket;
 mod static_files;
 mod static_service;
 mod timers;
+#[cfg(feature = "server-tls")]
+mod tls;
 mod ws;
 mod ws_io;
 
@@ -72,15 +77,17 @@ pub use connect::{ConnectRequest, Rejection};
 pub use cookie::{CookieConfig, SameSite};
 pub use cors::CorsPolicy;
 pub use engine::{SendError, Server};
-pub use engineio_proto::server::ErrorCode;
-pub use hooks::ConnectionError;
 /// Why a session ended: the one type of the server and the clients.
 pub use engineio_proto::DisconnectReason;
+pub use engineio_proto::server::ErrorCode;
+pub use hooks::ConnectionError;
 pub use open::PeerAddr;
 pub use service::{EngineIoLayer, EngineIoService, NotFound, ResponseFuture};
 pub use socket::Socket;
 pub use static_files::{ResolvedFile, StaticEntry, StaticFiles};
 pub use static_service::{ServeStatic, ServeStaticLayer, StaticBody};
+#[cfg(feature = "server-tls")]
+pub use tls::{TlsConfig, TlsConfigError};
 
 #[cfg(test)]
 mod tests {
@@ -100,5 +107,10 @@ mod tests {
         send_sync::<EngineIoLayer>();
         send_sync::<StaticFiles>();
         send_sync::<ServeStatic<NotFound>>();
+        #[cfg(feature = "server-tls")]
+        {
+            send_sync::<TlsConfig>();
+            send_sync::<TlsConfigError>();
+        }
     }
 }
