@@ -70,6 +70,14 @@ pub(crate) struct ServeArgs {
     /// The PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert.
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Also serve Engine.IO v3 clients (Socket.IO v2), as Node's allowEIO3.
+    #[arg(long)]
+    allow_eio3: bool,
+    /// Serve JSONP polling (`j=<digits>`), for old browsers without CORS.
+    /// Off by default: JSONP answers are scripts any page may load, past
+    /// the CORS origin check.
+    #[arg(long)]
+    jsonp: bool,
 }
 
 fn parse_transport(name: &str) -> Result<Transport, String> {
@@ -97,7 +105,9 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
         .path(&args.path)
         .max_inbox(args.max_inbox)
         .max_sessions(args.max_sessions)
-        .async_handlers(args.async_handlers);
+        .async_handlers(args.async_handlers)
+        .allow_eio3(args.allow_eio3)
+        .jsonp(args.jsonp);
     // Read the certificate before binding: a bad file is reported at once.
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {

@@ -234,3 +234,36 @@ fn bench_fails_clearly_without_a_server() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("cannot open a session"), "{stderr}");
 }
+
+/// One HTTP/1.1 GET to `serve`, the whole response as text.
+fn http_get(serve: &Serve, path_and_query: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(serve.addr()).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path_and_query} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        serve.addr()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[test]
+fn serve_takes_v3_clients_and_jsonp_only_when_asked() {
+    let plain = serve(&[]);
+    let refused = http_get(&plain, "/engine.io/?EIO=3&transport=polling&j=0");
+    assert!(refused.starts_with("HTTP/1.1 400"), "{refused}");
+
+    let old = serve(&["--allow-eio3", "--jsonp"]);
+    let answer = http_get(&old, "/engine.io/?EIO=3&transport=polling&j=0");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // A v3 payload (`<length>:0{...}`) inside the JSONP script.
+    let body = answer.split("\r\n\r\n").nth(1).unwrap();
+    assert!(body.starts_with("___eio[0](\""), "{body}");
+    assert!(body.contains(":0{\\\"sid\\\":"), "{body}");
+}
