@@ -6,13 +6,10 @@
 
 mod support;
 
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::{Command, Stdio};
 
-use support::EIO;
+use support::{EIO, Serve};
 
 /// A scratch directory under the system's temp dir, removed on drop.
 struct Scratch(PathBuf);
@@ -63,57 +60,14 @@ fn pem_files(dir: &Scratch) -> (PathBuf, PathBuf, PathBuf) {
     )
 }
 
-/// A running `eio serve --port 0 ARGS` over TLS; killed on drop.
-struct TlsServe {
-    child: Child,
-    /// `https://127.0.0.1:PORT`, from the banner.
-    url: String,
-    lines: mpsc::Receiver<String>,
-}
-
-impl TlsServe {
-    fn start(cert: &Path, key: &Path) -> Self {
-        let mut child = Command::new(EIO)
-            .args(["serve", "--port", "0", "--tls-cert"])
-            .arg(cert)
-            .arg("--tls-key")
-            .arg(key)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in stdout.lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let banner = lines
-            .recv_timeout(Duration::from_secs(20))
-            .expect("no banner from eio serve");
-        // "eio echo server on https://127.0.0.1:PORT/engine.io/ (...)"
-        let url = banner
-            .split_whitespace()
-            .find(|word| word.starts_with("https://"))
-            .unwrap_or_else(|| panic!("the banner names an https URL: {banner}"))
-            .trim_end_matches("/engine.io/")
-            .to_owned();
-        Self { child, url, lines }
-    }
-
-    fn next_line(&self) -> String {
-        self.lines
-            .recv_timeout(Duration::from_secs(20))
-            .expect("eio serve printed nothing")
-    }
-}
-
-impl Drop for TlsServe {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `eio serve --port 0` over TLS with these PEM files; killed on drop.
+fn tls_serve(cert: &Path, key: &Path) -> Serve {
+    Serve::start(&[
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ])
 }
 
 fn run(args: &[&str]) -> std::process::Output {
@@ -128,7 +82,7 @@ fn run(args: &[&str]) -> std::process::Output {
 fn serve_over_tls_answers_connect_with_the_ca_on_every_transport() {
     let dir = Scratch::new();
     let (ca, cert, key) = pem_files(&dir);
-    let serve = TlsServe::start(&cert, &key);
+    let serve = tls_serve(&cert, &key);
     assert!(serve.url.starts_with("https://127.0.0.1:"), "{}", serve.url);
     let ca = ca.to_str().unwrap();
     for transport in ["polling", "websocket", "auto"] {

@@ -14,7 +14,8 @@ pub const EIO: &str = env!("CARGO_BIN_EXE_eio");
 /// A running `eio serve`; killed on drop.
 pub struct Serve {
     pub child: Child,
-    /// `http://127.0.0.1:PORT`, without the Engine.IO path.
+    /// `http://127.0.0.1:PORT` (`https://` with `--tls-cert`), without the
+    /// Engine.IO path.
     pub url: String,
     lines: mpsc::Receiver<String>,
 }
@@ -56,7 +57,7 @@ impl Serve {
         // "eio echo server on http://127.0.0.1:PORT/engine.io/ (...)"
         let url = banner
             .split_whitespace()
-            .find(|w| w.starts_with("http://"))
+            .find(|w| w.starts_with("http://") || w.starts_with("https://"))
             .expect("the banner names the URL")
             .trim_end_matches("/engine.io/")
             .to_owned();
@@ -72,7 +73,9 @@ impl Serve {
 
     /// `host:port`.
     pub fn addr(&self) -> &str {
-        self.url.trim_start_matches("http://")
+        self.url
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
     }
 
     /// The server's process id, as a command-line argument.
