@@ -37,6 +37,7 @@ mod encoded;
 mod error;
 mod handshake;
 mod json;
+mod node;
 mod packet;
 mod payload;
 mod reason;
@@ -49,6 +50,7 @@ pub use encoded::EncodedPacket;
 pub use error::{DecodeError, SendError};
 pub use handshake::Handshake;
 pub use json::{JsonError, SendJsonError};
+pub use node::{InvalidNodeId, NODE_ID_MAX_LEN, NODE_SEPARATOR, NodeId};
 pub use packet::{Message, PROBE, Packet, PacketType};
 pub use payload::{
     PayloadEncoder, PayloadLimits, RECORD_SEPARATOR, decode_payload, encode_payload,

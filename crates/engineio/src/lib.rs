@@ -14,7 +14,9 @@
 #![warn(clippy::unwrap_used)]
 
 pub use engineio_proto as proto;
-pub use engineio_proto::{JsonError, Message, SID_MAX_LEN, SendJsonError, Sid, Transport};
+pub use engineio_proto::{
+    InvalidNodeId, JsonError, Message, NodeId, SID_MAX_LEN, SendJsonError, Sid, Transport,
+};
 
 #[cfg(feature = "client")]
 pub mod client;

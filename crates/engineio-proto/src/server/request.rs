@@ -251,6 +251,30 @@ pub enum Route {
     },
 }
 
+impl Route {
+    /// The session the request names, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use engineio_proto::{Sid, Transport};
+    /// use engineio_proto::server::Route;
+    ///
+    /// let sid = Sid::generate();
+    /// assert_eq!(Route::Poll(sid).sid(), Some(sid));
+    /// assert_eq!(Route::Handshake(Transport::Polling).sid(), None);
+    /// ```
+    pub fn sid(&self) -> Option<Sid> {
+        match self {
+            Self::Poll(sid) | Self::Post(sid) | Self::Upgrade(sid) | Self::Refused { sid, .. } => {
+                Some(*sid)
+            }
+            Self::CloseWebSocket(sid) => *sid,
+            Self::Preflight | Self::Handshake(_) => None,
+        }
+    }
+}
+
 /// The engine.io query parameters we act on.
 #[derive(Debug, Default)]
 struct Query<'a> {

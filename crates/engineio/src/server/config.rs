@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use engineio_proto::Transport;
+use engineio_proto::{NodeId, Transport};
 use engineio_proto::server::SessionConfig;
 
 use super::cookie::CookieConfig;
@@ -35,6 +35,7 @@ use super::cors::CorsPolicy;
 /// | [`async_handlers`](Self::async_handlers) | false (in order) | `async_handlers` (default true there) |
 /// | [`allow_eio3`](Self::allow_eio3) | false | (Node's `allowEIO3`; python-engineio has none) |
 /// | [`jsonp`](Self::jsonp) | false | (always on in python-engineio and Node) |
+/// | [`node_id`](Self::node_id) | none | (none; Node's `generateId` can do part of it) |
 ///
 /// # Examples
 ///
@@ -74,6 +75,7 @@ pub struct ServerConfig {
     pub(crate) max_sessions: Option<usize>,
     pub(crate) allow_eio3: bool,
     pub(crate) jsonp: bool,
+    pub(crate) node_id: Option<NodeId>,
 }
 
 impl Default for ServerConfig {
@@ -102,6 +104,7 @@ impl Default for ServerConfig {
             max_sessions: None,
             allow_eio3: false,
             jsonp: false,
+            node_id: None,
         }
     }
 }
@@ -531,6 +534,60 @@ impl ServerConfig {
     pub fn jsonp(mut self, enabled: bool) -> Self {
         self.jsonp = enabled;
         self
+    }
+
+    /// The name of this server among several behind a load balancer
+    /// (default none). Every session id becomes `<node id>.<random>` (20
+    /// random characters from the CSPRNG, as without a node id), so the
+    /// balancer can send each request of a session to its node by the
+    /// `sid` query parameter alone: no cookie, no IP hashing (HAProxy
+    /// `use-server n1 if { urlp(sid) -m beg n1. }`, nginx `map $arg_sid`;
+    /// see the README's "Deployment behind a load balancer").
+    ///
+    /// With a node id, a request naming a session of *another* node
+    /// (`n2.…` arriving at `n1`) still gets the usual 400 `{"code":1,
+    /// "message":"Session ID unknown"}`, but it is counted
+    /// ([`Server::misrouted_requests`](super::Server::misrouted_requests))
+    /// and logged at warn level, at most once every 10 s: "session of n2
+    /// arrived at n1: the load balancer is not routing by session".
+    ///
+    /// With a [`generate_id`](super::ServerBuilder::generate_id) hook too,
+    /// the node id prefixes the hook's ids: `<node id>.<the hook's id>`, which
+    /// must fit in [`SID_MAX_LEN`](crate::SID_MAX_LEN) characters in all
+    /// (else the handshake is refused, as for any invalid id). The prefix is
+    /// always there, so routing never depends on the hook.
+    ///
+    /// Names are checked when the [`NodeId`] is made: 1 to
+    /// [`NODE_ID_MAX_LEN`](engineio_proto::NODE_ID_MAX_LEN) (19) characters
+    /// of `A-Z a-z 0-9 - _`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use engineio::server::ServerConfig;
+    ///
+    /// let config = ServerConfig::default().node_id("n1".parse()?);
+    /// assert_eq!(config.node().map(|node| node.as_str()), Some("n1"));
+    ///
+    /// let err = "eu.1".parse::<engineio::NodeId>().unwrap_err();
+    /// assert!(err.to_string().contains("only A-Z a-z 0-9 - _ are allowed"));
+    /// # Ok::<(), engineio::InvalidNodeId>(())
+    /// ```
+    pub fn node_id(mut self, node: NodeId) -> Self {
+        self.node_id = Some(node);
+        self
+    }
+
+    /// The node id set by [`node_id`](Self::node_id), if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::server::ServerConfig;
+    /// assert!(ServerConfig::default().node().is_none());
+    /// ```
+    pub fn node(&self) -> Option<&NodeId> {
+        self.node_id.as_ref()
     }
 
     /// The ping interval the handshake advertises: interval plus grace.

@@ -89,6 +89,7 @@ where
         Ok(Routed { route, wire }) => (Ok(route), wire),
         Err(err) => (Err(err), Wire::default()),
     };
+    let named = routed.as_ref().ok().and_then(Route::sid);
     let hooked = match &routed {
         Ok(Route::Handshake(_)) => Some(true),
         Ok(Route::Poll(_) | Route::Post(_) | Route::Upgrade(_)) => Some(false),
@@ -128,6 +129,18 @@ where
             (error(&answer, websocket), None)
         }
     };
+    if let Some(sid) = named
+        && response
+            .extensions()
+            .get::<Refusal>()
+            .is_some_and(|refusal| refusal.code == Some(ErrorCode::UnknownSid))
+    {
+        let node = config.node_id.as_ref();
+        server
+            .inner
+            .misrouting
+            .check(node, sid, std::time::Instant::now());
+    }
     if let Some(origin) = origin {
         cors::add_headers(
             response.headers_mut(),

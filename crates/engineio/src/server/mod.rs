@@ -60,6 +60,7 @@ mod handle;
 mod hooks;
 mod http;
 mod listen;
+mod misroute;
 mod open;
 mod service;
 mod socket;

@@ -1,12 +1,12 @@
 //! Opening a session: the `allow_request` hook, the session id (ours or the
-//! application's `generate_id`), the connect handler, and the values of the
-//! handshake.
+//! application's `generate_id`, after the node id if there is one), the
+//! connect handler, and the values of the handshake.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use engineio_proto::server::{ErrorCode, HttpError, Session, Wire};
-use engineio_proto::{Handshake, Sid, Transport};
+use engineio_proto::{Handshake, NodeId, Sid, Transport};
 use http::StatusCode;
 use http::request::Parts;
 
@@ -74,14 +74,21 @@ pub(crate) async fn open_session(
             websocket,
         ));
     }
-    let sid = match &hooks.generate_id {
-        None => Sid::generate(),
-        Some(generate) => {
+    let node = server.inner.config.node_id.as_ref();
+    let sid = match (&hooks.generate_id, node) {
+        (None, None) => Sid::generate(),
+        (None, Some(node)) => Sid::generate_on(node),
+        (Some(generate), node) => {
             let id = generate(&request);
-            match Sid::custom(&id) {
+            let sid = match node {
+                None => Sid::custom(&id),
+                Some(node) => Sid::on_node(node, &id),
+            };
+            match sid {
                 Ok(sid) => sid,
                 Err(err) => {
-                    tracing::error!(id, error = %err, "handshake refused: generate_id gave an invalid session id");
+                    let node = node.map(NodeId::as_str);
+                    tracing::error!(id, node, error = %err, "handshake refused: generate_id gave an invalid session id (the node id and its '.' count in the length)");
                     return Err(error(&HttpError::new(ErrorCode::BadRequest, ""), websocket));
                 }
             }
