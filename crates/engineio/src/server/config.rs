@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use engineio_proto::{NodeId, Transport};
 use engineio_proto::server::SessionConfig;
+use engineio_proto::{NodeId, Transport};
 
 use super::cookie::CookieConfig;
 use super::cors::CorsPolicy;
