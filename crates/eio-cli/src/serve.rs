@@ -1,12 +1,21 @@
-//! `eio serve`: an echo server that sends every message back to its sender.
+//! `eio serve`: an echo server that sends every message back to its sender,
+//! with `GET`/`HEAD /health` for load balancers' checks.
 
+use std::convert::Infallible;
 use std::path::PathBuf;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use bytes::Bytes;
 use clap::Args;
 use engineio::proto::{EncodedPacket, Packet};
-use engineio::server::{CorsPolicy, SendError, Server, ServerConfig, TlsConfig};
-use engineio::{Message, Transport};
+use engineio::server::{
+    CookieConfig, CorsPolicy, EngineIoService, NotFound, SendError, Server, ServerConfig,
+    TlsConfig,
+};
+use engineio::{Message, NodeId, Transport};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::Full;
 
 /// Options of `eio serve`.
 #[derive(Debug, Args)]
@@ -78,6 +87,17 @@ pub(crate) struct ServeArgs {
     /// the CORS origin check.
     #[arg(long)]
     jsonp: bool,
+    /// This server's name among several behind a load balancer: session
+    /// ids become NAME.<random>, so the balancer can route each request by
+    /// its `sid` parameter (see the README's "Deployment behind a load
+    /// balancer"). 1 to 19 characters of A-Z a-z 0-9 - _.
+    #[arg(long, value_name = "NAME")]
+    node_id: Option<NodeId>,
+    /// Set a cookie NAME=<sid> on each handshake (Path=/; SameSite=Lax;
+    /// HttpOnly), for balancers that route by cookie (HAProxy's `cookie io
+    /// prefix`).
+    #[arg(long, value_name = "NAME")]
+    cookie: Option<String>,
 }
 
 fn parse_transport(name: &str) -> Result<Transport, String> {
@@ -108,6 +128,14 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
         .async_handlers(args.async_handlers)
         .allow_eio3(args.allow_eio3)
         .jsonp(args.jsonp);
+    let config = match &args.node_id {
+        Some(node) => config.node_id(node.clone()),
+        None => config,
+    };
+    let config = match &args.cookie {
+        Some(name) => config.cookie(CookieConfig::new(name)),
+        None => config,
+    };
     // Read the certificate before binding: a bad file is reported at once.
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {
@@ -152,20 +180,25 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
     // banner must stop the server cleanly, not kill it.
     let interrupted = interrupt_listener()?;
     println!(
-        "eio echo server on {}://{local}{} (transports: {}; Ctrl-C stops)",
+        "eio echo server on {}://{local}{} (transports: {}{}; Ctrl-C stops)",
         if tls.is_some() { "https" } else { "http" },
         server.config().engineio_path(),
         args.transports
             .iter()
             .map(|t| t.as_str())
             .collect::<Vec<_>>()
-            .join(",")
+            .join(","),
+        args.node_id
+            .as_ref()
+            .map(|node| format!("; node {node}"))
+            .unwrap_or_default(),
     );
     let serving = server.clone();
+    let app = EngineIoService::new(server.clone(), Health);
     let task = tokio::spawn(async move {
         match tls {
-            Some(tls) => serving.serve_tls(listener, tls).await,
-            None => serving.serve(listener).await,
+            Some(tls) => serving.serve_tls_with(listener, tls, app).await,
+            None => serving.serve_with(listener, app).await,
         }
     });
     let ticker = args
@@ -182,6 +215,40 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
     server.shutdown().await;
     let _ = task.await;
     Ok(())
+}
+
+/// What `eio serve` answers outside the engine.io path: 200 `ok` to `GET`
+/// and `HEAD /health` (for load balancers' health checks), 404 to the rest.
+#[derive(Debug, Clone, Copy)]
+struct Health;
+
+impl<B> tower_service::Service<Request<B>> for Health {
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = std::future::Ready<Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        if req.uri().path() != "/health" {
+            return NotFound.call(req);
+        }
+        let response = if req.method() == Method::GET || req.method() == Method::HEAD {
+            // hyper leaves the body out of a HEAD answer, keeping its length.
+            Response::builder()
+                .header(http::header::CONTENT_TYPE, "text/plain")
+                .header(http::header::CACHE_CONTROL, "no-store")
+                .body(Full::new(Bytes::from_static(b"ok\n")))
+        } else {
+            Response::builder()
+                .status(StatusCode::METHOD_NOT_ALLOWED)
+                .header(http::header::ALLOW, "GET, HEAD")
+                .body(Full::default())
+        };
+        std::future::ready(Ok(response.unwrap_or_default()))
+    }
 }
 
 /// Sends `text` to every session, encoded once. A session closed between
