@@ -10,8 +10,7 @@ use bytes::Bytes;
 use clap::Args;
 use engineio::proto::{EncodedPacket, Packet};
 use engineio::server::{
-    CookieConfig, CorsPolicy, EngineIoService, NotFound, SendError, Server, ServerConfig,
-    TlsConfig,
+    CookieConfig, CorsPolicy, EngineIoService, NotFound, SendError, Server, ServerConfig, TlsConfig,
 };
 use engineio::{Message, NodeId, Transport};
 use http::{Method, Request, Response, StatusCode};
