@@ -75,6 +75,12 @@ impl Serve {
             .expect("eio serve printed nothing")
     }
 
+    /// The lines the server printed that were not read yet, without
+    /// waiting.
+    pub fn drain_lines(&self) -> Vec<String> {
+        self.lines.try_iter().collect()
+    }
+
     /// Waits up to `timeout` for a line of standard error holding `text`,
     /// and returns it (`None` if none came).
     pub fn stderr_line(&mut self, text: &str, timeout: Duration) -> Option<String> {
