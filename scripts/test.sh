@@ -4,7 +4,8 @@
 # Installs (each step is skipped when already present):
 #   - rustfmt and clippy through rustup, if missing;
 #   - the interop peers, by scripts/install-test-deps.sh: npm packages in interop/node_modules,
-#     PyPI packages in .test-deps/venv, Debian's tinyproxy for the proxy tests (see that script);
+#     PyPI packages in .test-deps/venv, Debian's tinyproxy for the proxy tests, Debian's haproxy
+#     and nginx for the load-balancer tests, and redis-server (see that script);
 #   - the browser test's peers, by scripts/install-browser-deps.sh: Debian's chromium (apt-get),
 #     playwright-core in browser/node_modules, engine.io-client's browser bundle for the demo;
 #   - cargo-deny, by scripts/install-test-deps.sh (cargo install, pinned).
@@ -21,7 +22,7 @@ step() { printf '\n==> %s\n' "$*"; }
 step "toolchain components"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
-step "test peers (npm engine.io / engine.io-client, PyPI python-engineio)"
+step "test peers (npm engine.io / engine.io-client, PyPI python-engineio, Debian tinyproxy, haproxy, nginx, redis-server)"
 bash scripts/install-test-deps.sh
 step "browser test peers (Debian chromium, npm playwright-core, the demo's browser bundle)"
 bash scripts/install-browser-deps.sh
