@@ -41,6 +41,15 @@
 //! its packets are in) and its pong deadline stops counting, so the client is
 //! never timed out for the server's backlog.
 //!
+//! # Several nodes behind a load balancer
+//!
+//! Give each node a [`ServerConfig::node_id`]: its session ids become
+//! `<node id>.<random>`, so the balancer can send every request of a
+//! session to its node by the `sid` parameter, and a node counts and logs
+//! the requests for other nodes' sessions it gets
+//! ([`Server::misrouted_requests`]). The README's "Deployment behind a
+//! load balancer" has tested HAProxy and nginx configurations.
+//!
 //! # Edges
 //!
 //! Every protocol edge (errors, requests out of order, closes) is answered as
