@@ -68,6 +68,8 @@ mod static_service;
 mod timers;
 #[cfg(feature = "server-tls")]
 mod tls;
+#[cfg(feature = "webtransport")]
+mod webtransport;
 mod ws;
 mod ws_io;
 
@@ -88,6 +90,8 @@ pub use static_files::{ResolvedFile, StaticEntry, StaticFiles};
 pub use static_service::{ServeStatic, ServeStaticLayer, StaticBody};
 #[cfg(feature = "server-tls")]
 pub use tls::{TlsConfig, TlsConfigError};
+#[cfg(feature = "webtransport")]
+pub use webtransport::WebTransportConfig;
 
 #[cfg(test)]
 mod tests {
