@@ -267,3 +267,18 @@ fn serve_takes_v3_clients_and_jsonp_only_when_asked() {
     assert!(body.starts_with("___eio[0](\""), "{body}");
     assert!(body.contains(":0{\\\"sid\\\":"), "{body}");
 }
+
+/// Without the `webtransport` feature, `--webtransport` is refused with a
+/// message saying how to build it in.
+#[cfg(not(feature = "webtransport"))]
+#[test]
+fn serve_webtransport_needs_the_feature() {
+    let output = std::process::Command::new(support::EIO)
+        .args(["serve", "--port", "0", "--webtransport"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--features webtransport"), "{stderr}");
+}

@@ -49,6 +49,10 @@ pub(crate) struct Inner {
     pub(crate) shutdown: tokio::sync::watch::Sender<bool>,
     /// The timer task's inbox, once the first session started it.
     timers: std::sync::OnceLock<super::timers::TimerRequests>,
+    /// How many WebTransport listeners run (polling handshakes offer
+    /// `webtransport` while one does).
+    #[cfg(feature = "webtransport")]
+    pub(crate) webtransport_listeners: std::sync::atomic::AtomicUsize,
 }
 
 /// An Engine.IO server. Cheap to clone: clones share the sessions.
@@ -229,6 +233,8 @@ impl Server {
                 runtime: std::sync::OnceLock::new(),
                 shutdown,
                 timers: std::sync::OnceLock::new(),
+                #[cfg(feature = "webtransport")]
+                webtransport_listeners: std::sync::atomic::AtomicUsize::new(0),
             }),
         }
     }
