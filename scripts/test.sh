@@ -34,6 +34,7 @@ cargo fmt --all -- --check
 
 step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
 step "cargo deny: advisories, licenses, bans (duplicate versions, wildcards), sources (deny.toml)"
 bash supply-chain/cargo-deny.sh
@@ -43,6 +44,10 @@ cargo check --manifest-path fuzz/Cargo.toml --locked
 
 step "cargo test"
 cargo test --workspace --locked
+
+step "cargo test: WebTransport (features off by default: engineio/webtransport, eio-cli/webtransport)"
+cargo test --locked -p engineio --features webtransport --test server_webtransport --test browser_webtransport
+cargo test --locked -p eio-cli --features webtransport --test webtransport_serve
 
 step "Python package engineio_rs (crates/engineio-py): fmt, clippy, maturin develop, ruff, pytest"
 PY_CRATE=crates/engineio-py

@@ -97,6 +97,14 @@ pub(crate) struct ServeArgs {
     /// prefix`).
     #[arg(long, value_name = "NAME")]
     cookie: Option<String>,
+    /// Also serve WebTransport (HTTP/3 over QUIC) on the UDP port of the
+    /// same number, and offer it as an upgrade. With --tls-cert/--tls-key it
+    /// uses that certificate; without, a new self-signed ECDSA P-256 one
+    /// valid 13 days, whose SHA-256 hash is printed for the browser's
+    /// `serverCertificateHashes`. Needs eio built with the `webtransport`
+    /// feature.
+    #[arg(long)]
+    webtransport: bool,
 }
 
 fn parse_transport(name: &str) -> Result<Transport, String> {
@@ -141,6 +149,11 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
             Some(TlsConfig::from_pem_files(cert, key).map_err(|err| err.to_string())?)
         }
         _ => None,
+    };
+    let webtransport = if args.webtransport {
+        Some(webtransport::config(&args)?)
+    } else {
+        None
     };
     let (quiet, broadcast) = (args.quiet, args.broadcast);
     let server = Server::builder()
@@ -192,6 +205,10 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
             .map(|node| format!("; node {node}"))
             .unwrap_or_default(),
     );
+    let webtransport = match webtransport {
+        Some(config) => Some(webtransport::start(&server, local, config)?),
+        None => None,
+    };
     let serving = server.clone();
     let app = EngineIoService::new(server.clone(), Health);
     let task = tokio::spawn(async move {
@@ -213,6 +230,9 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
     );
     server.shutdown().await;
     let _ = task.await;
+    if let Some(webtransport) = webtransport {
+        let _ = webtransport.await;
+    }
     Ok(())
 }
 
@@ -247,6 +267,84 @@ impl<B> tower_service::Service<Request<B>> for Health {
                 .body(Full::default())
         };
         std::future::ready(Ok(response.unwrap_or_default()))
+    }
+}
+
+/// `--webtransport`, with the `webtransport` feature.
+#[cfg(feature = "webtransport")]
+mod webtransport {
+    use std::net::SocketAddr;
+
+    use engineio::server::{Server, WebTransportConfig};
+
+    use super::ServeArgs;
+
+    /// The certificate: --tls-cert/--tls-key, or a new self-signed one for
+    /// the host, 127.0.0.1 and localhost.
+    pub(super) fn config(args: &ServeArgs) -> Result<WebTransportConfig, String> {
+        match (&args.tls_cert, &args.tls_key) {
+            (Some(cert), Some(key)) => {
+                WebTransportConfig::from_pem_files(cert, key).map_err(|err| err.to_string())
+            }
+            _ => {
+                let mut names = vec!["127.0.0.1".to_owned(), "localhost".to_owned()];
+                if !names.contains(&args.host) {
+                    names.push(args.host.clone());
+                }
+                WebTransportConfig::self_signed(names).map_err(|err| err.to_string())
+            }
+        }
+    }
+
+    /// Binds the UDP port of the HTTP listener's number, prints where and
+    /// the certificate's hash, and serves WebTransport until shutdown.
+    pub(super) fn start(
+        server: &Server,
+        local: SocketAddr,
+        config: WebTransportConfig,
+    ) -> Result<tokio::task::JoinHandle<std::io::Result<()>>, String> {
+        let socket = std::net::UdpSocket::bind(local)
+            .map_err(|err| format!("cannot listen for WebTransport on UDP {local}: {err}"))?;
+        let hash = config.certificate_hash();
+        let bytes: Vec<String> = hash.iter().map(u8::to_string).collect();
+        let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+        println!(
+            "WebTransport on https://{local}{} (UDP); certificate SHA-256 {hex} = [{}]",
+            server.config().engineio_path(),
+            bytes.join(",")
+        );
+        let serving = server.clone();
+        Ok(tokio::spawn(async move {
+            serving.serve_webtransport(socket, config).await
+        }))
+    }
+}
+
+/// `--webtransport` without the `webtransport` feature: a clear refusal.
+#[cfg(not(feature = "webtransport"))]
+mod webtransport {
+    use std::net::SocketAddr;
+
+    use engineio::server::Server;
+
+    use super::ServeArgs;
+
+    /// There is no configuration to build.
+    pub(super) struct Unavailable;
+
+    pub(super) fn config(_: &ServeArgs) -> Result<Unavailable, String> {
+        Err(
+            "--webtransport needs eio built with WebTransport: cargo build -p eio-cli --features webtransport"
+                .to_owned(),
+        )
+    }
+
+    pub(super) fn start(
+        _: &Server,
+        _: SocketAddr,
+        _: Unavailable,
+    ) -> Result<tokio::task::JoinHandle<std::io::Result<()>>, String> {
+        Err("WebTransport is not built in".to_owned())
     }
 }
 

@@ -344,3 +344,18 @@ fn serve_for_load_balancers_node_ids_cookie_health_and_misroutes() {
         "{line}"
     );
 }
+
+/// Without the `webtransport` feature, `--webtransport` is refused with a
+/// message saying how to build it in.
+#[cfg(not(feature = "webtransport"))]
+#[test]
+fn serve_webtransport_needs_the_feature() {
+    let output = std::process::Command::new(support::EIO)
+        .args(["serve", "--port", "0", "--webtransport"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--features webtransport"), "{stderr}");
+}

@@ -12,8 +12,10 @@
 //! |---|---|---|
 //! | WebSocket ([`Frame`]) | text frame `4hello` | binary frame with the raw bytes |
 //! | long-polling payload ([`decode_payload`], [`encode_payload`]) | `4hello` | `b` + base64 |
+//! | WebTransport stream ([`webtransport`]) | header `06`, then `4hello` | header with the top bit set, then the raw bytes |
 //!
-//! Packets in a payload are joined by [`RECORD_SEPARATOR`] (`0x1E`).
+//! Packets in a payload are joined by [`RECORD_SEPARATOR`] (`0x1E`); on a
+//! WebTransport stream each packet has a length header.
 //!
 //! # Examples
 //!
@@ -44,6 +46,7 @@ mod reason;
 pub mod server;
 mod sid;
 mod transport;
+pub mod webtransport;
 mod ws;
 
 pub use encoded::EncodedPacket;

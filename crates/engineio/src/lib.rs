@@ -7,6 +7,7 @@
 //! | `blocking` | yes | the blocking client, a facade over the async one |
 //! | `tls` | yes | `https://` and `wss://` for the clients, through rustls |
 //! | `server-tls` | yes | `https://`, `wss://` and HTTP/2 (ALPN) for the standalone server: [`server::Server::listen_tls`], through rustls |
+//! | `webtransport` | no | WebTransport (HTTP/3 over QUIC, on UDP) for the server: `Server::listen_webtransport` and `WebTransportConfig`, through the `wtransport` crate (quinn); implies `server-tls` |
 //!
 //! The protocol itself (packets, payloads, handshake, session state) lives in
 //! the sans-I/O crate [`engineio_proto`], re-exported here as [`proto`].

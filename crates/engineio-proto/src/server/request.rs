@@ -437,6 +437,14 @@ pub fn route_request(
     let transports = options.transports;
     let query = parse_query(query);
     let transport = match query.transport.as_deref().map(str::parse::<Transport>) {
+        // WebTransport sessions open on their stream, never over HTTP (as
+        // the Node server, which answers this with code 0 too).
+        Some(Ok(Transport::WebTransport)) => {
+            return Err(HttpError::new(
+                ErrorCode::TransportUnknown,
+                "webtransport is not an HTTP transport: it opens over HTTP/3 (WebTransport)",
+            ));
+        }
         Some(Ok(transport)) if transports.contains(&transport) => transport,
         Some(Ok(transport)) => {
             return Err(HttpError::new(
@@ -549,6 +557,8 @@ fn handshake_route(
             ErrorCode::BadRequest,
             "transport=websocket without a WebSocket upgrade",
         )),
+        // Refused by `route_request` before it gets here.
+        (Transport::WebTransport, _) => Err(HttpError::new(ErrorCode::TransportUnknown, "")),
     }
 }
 
@@ -665,6 +675,24 @@ mod tests {
     fn code(method: &str, query: &str, ws: bool) -> (u16, ErrorCode) {
         let err = route(method, query, ws, &ALL).unwrap_err();
         (err.status, err.code)
+    }
+
+    #[test]
+    fn webtransport_is_not_an_http_transport() {
+        let all = [
+            Transport::Polling,
+            Transport::WebSocket,
+            Transport::WebTransport,
+        ];
+        for (method, ws) in [("GET", false), ("GET", true), ("POST", false)] {
+            for query in [
+                "EIO=4&transport=webtransport",
+                "EIO=4&transport=webtransport&sid=abc",
+            ] {
+                let err = route(method, query, ws, &all).unwrap_err();
+                assert_eq!((err.status, err.code), (400, ErrorCode::TransportUnknown));
+            }
+        }
     }
 
     #[test]

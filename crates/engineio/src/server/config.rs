@@ -190,8 +190,11 @@ impl ServerConfig {
         self
     }
 
-    /// The transports clients may use (default both). The handshake never
+    /// The HTTP transports clients may use (default both). The handshake never
     /// offers an upgrade to a disabled transport (python-engineio does).
+    /// WebTransport needs no entry here: it is served, and offered as an
+    /// upgrade from polling, while `Server::listen_webtransport` runs
+    /// (feature `webtransport`); an entry for it is ignored.
     ///
     /// # Panics
     ///

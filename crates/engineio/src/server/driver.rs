@@ -39,7 +39,11 @@ impl Host for Server {
         if let Some(handler) = handler {
             // Inline, as Node emits them: in order, before the next packet
             // of the WebSocket is read. A panic is logged, not propagated.
-            let run = AssertUnwindSafe(|| handler(self, handle, Transport::WebSocket));
+            let transport = handle
+                .core()
+                .stream_transport()
+                .unwrap_or(Transport::WebSocket);
+            let run = AssertUnwindSafe(|| handler(self, handle, transport));
             if std::panic::catch_unwind(run).is_err() {
                 tracing::error!(handler = what, sid = %handle.sid, "an event handler panicked");
             }

@@ -51,6 +51,10 @@ pub(crate) struct Inner {
     timers: std::sync::OnceLock<super::timers::TimerRequests>,
     /// Requests for sessions of other nodes (with a node id).
     pub(crate) misrouting: super::misroute::Misrouting,
+    /// How many WebTransport listeners run (polling handshakes offer
+    /// `webtransport` while one does).
+    #[cfg(feature = "webtransport")]
+    pub(crate) webtransport_listeners: std::sync::atomic::AtomicUsize,
 }
 
 /// An Engine.IO server. Cheap to clone: clones share the sessions.
@@ -232,6 +236,8 @@ impl Server {
                 shutdown,
                 timers: std::sync::OnceLock::new(),
                 misrouting: super::misroute::Misrouting::default(),
+                #[cfg(feature = "webtransport")]
+                webtransport_listeners: std::sync::atomic::AtomicUsize::new(0),
             }),
         }
     }

@@ -108,6 +108,14 @@ where
         Ok(Route::Handshake(Transport::WebSocket)) => {
             (ws::handshake(&server, parts, wire).await, None)
         }
+        // `route_request` refuses transport=webtransport: never over HTTP.
+        Ok(Route::Handshake(Transport::WebTransport)) => (
+            error(
+                &HttpError::new(ErrorCode::TransportUnknown, "webtransport"),
+                websocket,
+            ),
+            None,
+        ),
         Ok(Route::Poll(sid)) => {
             let accept = parts.headers.get(header::ACCEPT_ENCODING);
             (poll(&server, sid, accept).await, None)

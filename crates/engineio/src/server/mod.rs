@@ -7,6 +7,10 @@
 //! - standalone over TLS (`https://`, `wss://`, HTTP/2 by ALPN; feature
 //!   `server-tls`): [`Server::listen_tls`] or [`Server::serve_tls`] with a
 //!   [`TlsConfig`];
+//! - WebTransport (HTTP/3 over QUIC, on UDP; feature `webtransport`):
+//!   `Server::listen_webtransport` or `Server::serve_webtransport` with a
+//!   `WebTransportConfig`, beside one of the above: new sessions over
+//!   WebTransport and upgrades of polling sessions;
 //! - inside hyper, tower or axum: [`Server::into_service`] and
 //!   [`Server::layer`] ([`EngineIoService`], [`EngineIoLayer`]), which hand
 //!   every request outside the engine.io path to the inner service.
@@ -78,6 +82,8 @@ mod static_service;
 mod timers;
 #[cfg(feature = "server-tls")]
 mod tls;
+#[cfg(feature = "webtransport")]
+mod webtransport;
 mod ws;
 mod ws_io;
 
@@ -98,6 +104,8 @@ pub use static_files::{ResolvedFile, StaticEntry, StaticFiles};
 pub use static_service::{ServeStatic, ServeStaticLayer, StaticBody};
 #[cfg(feature = "server-tls")]
 pub use tls::{TlsConfig, TlsConfigError};
+#[cfg(feature = "webtransport")]
+pub use webtransport::WebTransportConfig;
 
 #[cfg(test)]
 mod tests {

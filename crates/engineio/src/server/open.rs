@@ -129,9 +129,15 @@ pub(crate) async fn open_session(
     tracing::info!(sid = %handle.sid, %transport, "session opened");
     tracing::debug!(sid = %handle.sid, peer = ?request.peer_addr, uri = %request.uri, "session request");
     let config = &server.inner.config;
+    #[allow(unused_mut)]
+    let mut upgrades = config.upgrades_for(transport);
+    #[cfg(feature = "webtransport")]
+    if transport == Transport::Polling && config.allow_upgrades && server.webtransport_listening() {
+        upgrades.push(Transport::WebTransport.as_str().to_owned());
+    }
     let handshake = Handshake::new(
         handle.sid.as_str(),
-        config.upgrades_for(transport),
+        upgrades,
         config.advertised_ping_interval(),
         config.ping_timeout,
         u64::try_from(config.max_http_buffer_size).unwrap_or(u64::MAX),

@@ -128,19 +128,9 @@ impl TlsConfig {
         private_key: impl AsRef<Path>,
     ) -> Result<Self, TlsConfigError> {
         let (cert_path, key_path) = (cert_chain.as_ref(), private_key.as_ref());
-        let read = |path: &Path| {
-            std::fs::read(path).map_err(|source| TlsConfigError::Read {
-                path: path.to_path_buf(),
-                source,
-            })
-        };
-        let (chain, key) = (read(cert_path)?, read(key_path)?);
-        Self::from_pem_named(
-            &chain,
-            &cert_path.display().to_string(),
-            &key,
-            &key_path.display().to_string(),
-        )
+        let (chain, key) = read_pem_files(cert_path, key_path)?;
+        let origin = format!("{} and {}", cert_path.display(), key_path.display());
+        Self::from_parsed(chain, key, &origin)
     }
 
     /// The same as [`TlsConfig::from_pem_files`], from PEM text in memory:
@@ -165,45 +155,23 @@ impl TlsConfig {
         cert_chain: impl AsRef<[u8]>,
         private_key: impl AsRef<[u8]>,
     ) -> Result<Self, TlsConfigError> {
-        Self::from_pem_named(
+        let (chain, key) = parse_pem(
             cert_chain.as_ref(),
             "the certificate PEM",
             private_key.as_ref(),
             "the private key PEM",
-        )
+        )?;
+        Self::from_parsed(chain, key, "the certificate PEM and the private key PEM")
     }
 
-    fn from_pem_named(
-        chain_pem: &[u8],
-        chain_origin: &str,
-        key_pem: &[u8],
-        key_origin: &str,
+    fn from_parsed(
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+        origin: &str,
     ) -> Result<Self, TlsConfigError> {
-        let invalid =
-            |origin: &str, err: rustls::pki_types::pem::Error| TlsConfigError::InvalidPem {
-                origin: origin.to_owned(),
-                message: err.to_string(),
-            };
-        let chain = CertificateDer::pem_slice_iter(chain_pem)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|err| invalid(chain_origin, err))?;
-        if chain.is_empty() {
-            return Err(TlsConfigError::NoCertificate {
-                origin: chain_origin.to_owned(),
-            });
-        }
-        let key = match PrivateKeyDer::from_pem_slice(key_pem) {
-            Ok(key) => key,
-            Err(rustls::pki_types::pem::Error::NoItemsFound) => {
-                return Err(TlsConfigError::NoPrivateKey {
-                    origin: key_origin.to_owned(),
-                });
-            }
-            Err(err) => return Err(invalid(key_origin, err)),
-        };
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let unusable = |err: rustls::Error| TlsConfigError::Unusable {
-            origin: format!("{chain_origin} and {key_origin}"),
+            origin: origin.to_owned(),
             message: err.to_string(),
         };
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
@@ -295,6 +263,59 @@ impl TlsConfig {
     pub fn rustls_config(&self) -> &Arc<rustls::ServerConfig> {
         &self.rustls
     }
+}
+
+/// A certificate chain and its private key, parsed from PEM.
+pub(crate) type PemPair = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
+/// Reads a certificate chain and its private key from PEM files; errors
+/// name the file at fault.
+pub(crate) fn read_pem_files(cert_path: &Path, key_path: &Path) -> Result<PemPair, TlsConfigError> {
+    let read = |path: &Path| {
+        std::fs::read(path).map_err(|source| TlsConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })
+    };
+    let (chain, key) = (read(cert_path)?, read(key_path)?);
+    parse_pem(
+        &chain,
+        &cert_path.display().to_string(),
+        &key,
+        &key_path.display().to_string(),
+    )
+}
+
+/// Parses a certificate chain and its private key from PEM text; errors
+/// name `chain_origin` or `key_origin`.
+pub(crate) fn parse_pem(
+    chain_pem: &[u8],
+    chain_origin: &str,
+    key_pem: &[u8],
+    key_origin: &str,
+) -> Result<PemPair, TlsConfigError> {
+    let invalid = |origin: &str, err: rustls::pki_types::pem::Error| TlsConfigError::InvalidPem {
+        origin: origin.to_owned(),
+        message: err.to_string(),
+    };
+    let chain = CertificateDer::pem_slice_iter(chain_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|err| invalid(chain_origin, err))?;
+    if chain.is_empty() {
+        return Err(TlsConfigError::NoCertificate {
+            origin: chain_origin.to_owned(),
+        });
+    }
+    let key = match PrivateKeyDer::from_pem_slice(key_pem) {
+        Ok(key) => key,
+        Err(rustls::pki_types::pem::Error::NoItemsFound) => {
+            return Err(TlsConfigError::NoPrivateKey {
+                origin: key_origin.to_owned(),
+            });
+        }
+        Err(err) => return Err(invalid(key_origin, err)),
+    };
+    Ok((chain, key))
 }
 
 fn default_alpn() -> Vec<Vec<u8>> {

@@ -54,8 +54,9 @@ impl Session {
         wire: Wire,
         now: Instant,
     ) -> Self {
-        let ws = (transport == Transport::WebSocket).then_some(WsSlot {
+        let ws = transport.is_stream().then_some(WsSlot {
             id: 0,
+            transport,
             state: WsState::Active,
             probe_reply: false,
             upgrade_deadline: None,

@@ -11,7 +11,6 @@ use crate::payload::{PayloadLimits, RECORD_SEPARATOR};
 use crate::reason::DisconnectReason;
 use crate::server::decode_client_packet;
 use crate::server::wire::PollEncoder;
-use crate::transport::Transport;
 
 impl Session {
     /// Starts a long-polling GET.
@@ -37,7 +36,7 @@ impl Session {
     /// ```
     pub fn begin_poll(&mut self, now: Instant) -> Result<(), RequestError> {
         self.catch_up(now);
-        if self.transport == Transport::WebSocket {
+        if self.transport.is_stream() {
             return Err(RequestError::Upgraded);
         }
         if self.closed.is_some() {
@@ -146,7 +145,7 @@ impl Session {
             };
         }
         let probed = self.ws.is_some_and(|ws| ws.state == WsState::Probed);
-        if probed || self.transport == Transport::WebSocket || self.poll_expired {
+        if probed || self.transport.is_stream() || self.poll_expired {
             return Some(self.single(&Packet::Noop));
         }
         if self.queue.is_empty() {
@@ -305,7 +304,7 @@ impl Session {
         content_type: Option<&str>,
     ) -> Result<(), RequestError> {
         self.catch_up(now);
-        if self.transport == Transport::WebSocket {
+        if self.transport.is_stream() {
             return Err(RequestError::Upgraded);
         }
         if self.closed.is_some() {

@@ -1811,3 +1811,111 @@ fn a_v3_session_takes_text_with_the_record_separator_and_frames_by_length() {
         [0, 4, 255, b'4', b'a', 0x1e, b'b', 1, 3, 255, 4, 1, 2]
     );
 }
+
+// ---------------------------------------------------------------------------
+// WebTransport: the same slot and the same upgrade as WebSocket
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_webtransport_stream_upgrades_a_polling_session_as_a_websocket_would() {
+    let (mut s, at) = polling(config());
+    let mut seen = Seen::default();
+    s.begin_poll(at(0)).unwrap();
+    s.send(msg("queued")).unwrap();
+    assert_eq!(s.poll_payload().as_deref(), Some("4queued"));
+    s.begin_poll(at(1)).unwrap();
+    let wt = s.attach_webtransport(at(1)).unwrap();
+    assert_eq!(s.websocket(), Some(wt));
+    assert_eq!(s.next_deadline(), Some(at(151)), "the upgrade timeout");
+    assert_eq!(
+        s.attach_websocket(at(2)),
+        Err(RequestError::WebSocketExists),
+        "one upgrade at a time, whatever the transport"
+    );
+
+    s.ws_receive(wt, Packet::Ping(PROBE.into()), at(10));
+    assert!(seen.events(&mut s).upgrading);
+    assert_eq!(texts(s.ws_transmit(wt)), ["3probe"]);
+    assert_eq!(s.poll_payload().as_deref(), Some("6"));
+    s.send(msg("a")).unwrap();
+    s.send(Packet::message(vec![1_u8]).into()).unwrap();
+    assert_eq!(s.ws_transmit(wt), WsTransmit::Idle, "the queue waits for 5");
+
+    s.ws_receive(wt, Packet::Upgrade, at(20));
+    assert!(seen.events(&mut s).upgraded);
+    assert_eq!(s.transport(), Transport::WebTransport);
+    assert_eq!(texts(s.ws_transmit(wt)), ["4a", "bAQ=="]);
+    assert_eq!(s.begin_poll(at(30)), Err(RequestError::Upgraded));
+    assert_eq!(s.begin_post(at(30), None), Err(RequestError::Upgraded));
+    assert_eq!(
+        s.attach_webtransport(at(30)),
+        Err(RequestError::WebSocketExists)
+    );
+    // Text with a record separator is fine on a stream.
+    s.send(msg("x\x1ey")).unwrap();
+    assert_eq!(texts(s.ws_transmit(wt)), ["4x\x1ey"]);
+
+    s.ws_receive(wt, Packet::message("over wt"), at(40));
+    assert_eq!(dispatch_all(&mut s, at(40)), [dmsg("over wt")]);
+
+    assert_eq!(s.ws_ended(wt, WsEnd::Failed, at(50)), WsFinish::Drop);
+    let _ = seen.events(&mut s);
+    assert_eq!(seen.reason(), Some(DisconnectReason::TransportError));
+    assert_eq!(seen.detail(), Some("WebTransport error"));
+}
+
+#[test]
+fn an_abandoned_webtransport_upgrade_leaves_polling_and_allows_a_websocket() {
+    let (mut s, at) = polling(config());
+    let wt = s.attach_webtransport(at(0)).unwrap();
+    s.ws_receive(wt, Packet::Ping(PROBE.into()), at(10));
+    assert_eq!(texts(s.ws_transmit(wt)), ["3probe"]);
+    assert_eq!(s.ws_ended(wt, WsEnd::Closed, at(20)), WsFinish::Drop);
+    assert_eq!(s.transport(), Transport::Polling);
+    assert!(s.closed().is_none());
+    s.begin_poll(at(30)).unwrap();
+    let ws = s.attach_websocket(at(30)).unwrap();
+    s.ws_receive(ws, Packet::Upgrade, at(40));
+    assert_eq!(s.transport(), Transport::WebSocket);
+
+    // The upgrade timeout abandons a silent stream too.
+    let (mut s, at) = polling(config());
+    let wt = s.attach_webtransport(at(0)).unwrap();
+    s.handle_timeout(at(150));
+    assert_eq!(s.ws_transmit(wt), WsTransmit::Close(None));
+    assert!(s.closed().is_none());
+}
+
+#[test]
+fn a_session_opened_over_webtransport_runs_on_its_stream() {
+    let t0 = Instant::now();
+    let mut seen = Seen::default();
+    let mut s = Session::new(Transport::WebTransport, config(), t0);
+    let wt = s.websocket().expect("its stream");
+    assert_eq!(s.transport(), Transport::WebTransport);
+    assert!(s.ws_can_read(wt));
+    assert_eq!(s.begin_poll(t0), Err(RequestError::Upgraded));
+    s.handle_timeout(t0 + ms(300));
+    assert_eq!(texts(s.ws_transmit(wt)), ["2"]);
+    s.ws_receive(wt, Packet::Pong(String::new()), t0 + ms(310));
+    s.send(msg("bye")).unwrap();
+    s.close(DisconnectReason::ServerDisconnect, t0 + ms(320));
+    assert_eq!(texts(s.ws_transmit(wt)), ["4bye", "1"]);
+    assert_eq!(s.ws_transmit(wt), WsTransmit::Close(None));
+    let _ = seen.events(&mut s);
+    assert!(seen.forgotten);
+
+    let mut s = Session::new(Transport::WebTransport, config(), t0);
+    let wt = s.websocket().expect("its stream");
+    assert_eq!(
+        s.ws_ended(wt, WsEnd::TooBig, t0),
+        WsFinish::Close(Some(CLOSE_MESSAGE_TOO_BIG))
+    );
+    assert_eq!(
+        s.take_events()
+            .closed
+            .and_then(|closed| closed.detail)
+            .as_deref(),
+        Some("a WebTransport message over max_http_buffer_size")
+    );
+}
