@@ -288,6 +288,17 @@ async fn bad_first_packets_and_unknown_sessions_are_closed() {
 }
 
 #[tokio::test]
+async fn an_upgrade_of_another_nodes_session_is_closed_and_counted() {
+    let server = start_wt(short().node_id("n1".parse().unwrap())).await;
+    let mut client = WtClient::connect(&server).await;
+    client
+        .write_raw(&OpenRequest::Upgrade("n2.AAAAAAAAAAAAAAAAAAAA".parse().unwrap()).encode())
+        .await;
+    assert!(client.ended().await);
+    assert_eq!(server.http.server.misrouted_requests(), 1);
+}
+
+#[tokio::test]
 async fn a_client_that_opens_no_stream_is_dropped_after_the_upgrade_timeout() {
     let server =
         start_wt(ServerConfig::default().upgrade_timeout(Duration::from_millis(300))).await;

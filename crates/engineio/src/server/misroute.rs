@@ -25,7 +25,8 @@ impl Misrouting {
         self.count.load(Ordering::Relaxed)
     }
 
-    /// Called for every request answered "Session ID unknown": counts it,
+    /// Called for every request answered "Session ID unknown" (HTTP, and
+    /// WebTransport upgrades of unknown sessions): counts it,
     /// and logs it when due, if its sid names another node than `ours`.
     /// Returns whether it was such a request.
     pub(crate) fn check(&self, ours: Option<&NodeId>, sid: Sid, now: Instant) -> bool {

@@ -564,6 +564,11 @@ async fn accept(
         Ok(OpenRequest::Upgrade(sid)) => {
             let Some(handle) = server.handle(sid) else {
                 tracing::debug!(%sid, "WebTransport upgrade of an unknown session");
+                let node = server.inner.config.node_id.as_ref();
+                server
+                    .inner
+                    .misrouting
+                    .check(node, sid, std::time::Instant::now());
                 stream.refuse(&RequestError::Closed.to_string());
                 return;
             };
