@@ -33,6 +33,7 @@
 #![deny(missing_docs)]
 #![warn(clippy::unwrap_used)]
 
+pub mod bridge;
 pub mod client;
 pub mod eio3;
 mod encoded;

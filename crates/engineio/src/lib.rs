@@ -7,6 +7,7 @@
 //! | `blocking` | yes | the blocking client, a facade over the async one |
 //! | `tls` | yes | `https://` and `wss://` for the clients, through rustls |
 //! | `server-tls` | yes | `https://`, `wss://` and HTTP/2 (ALPN) for the standalone server: [`server::Server::listen_tls`], through rustls |
+//! | `redis` | no | [`redis`]: sends, broadcasts and disconnects across server nodes through Redis or Valkey (`RedisBridge`), and a write-only `RedisEmitter`, through the `redis` crate; implies `server` |
 //! | `webtransport` | no | WebTransport (HTTP/3 over QUIC, on UDP) for the server: `Server::listen_webtransport` and `WebTransportConfig`, through the `wtransport` crate (quinn); implies `server-tls` |
 //!
 //! The protocol itself (packets, payloads, handshake, session state) lives in
@@ -21,5 +22,7 @@ pub use engineio_proto::{
 
 #[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "redis")]
+pub mod redis;
 #[cfg(feature = "server")]
 pub mod server;
