@@ -1,8 +1,11 @@
 //! `eio serve`: an echo server that sends every message back to its sender,
-//! with `GET`/`HEAD /health` for load balancers' checks.
+//! with `GET`/`HEAD /health` for load balancers' checks, and with `--redis`
+//! a node joined to the others (`broadcast:` and the `--relay` commands
+//! reach every node's sessions).
 
 use std::convert::Infallible;
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -12,7 +15,7 @@ use engineio::proto::{EncodedPacket, Packet};
 use engineio::server::{
     CookieConfig, CorsPolicy, EngineIoService, NotFound, SendError, Server, ServerConfig, TlsConfig,
 };
-use engineio::{Message, NodeId, Transport};
+use engineio::{Message, NodeId, Sid, Transport};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
 
@@ -105,6 +108,19 @@ pub(crate) struct ServeArgs {
     /// feature.
     #[arg(long)]
     webtransport: bool,
+    /// Join the other nodes through the Redis (or Valkey) at URL
+    /// (redis://[:PASSWORD@]HOST[:PORT][/DB]): `broadcast:` (with
+    /// --broadcast) and the --relay commands then reach the sessions of
+    /// every node. Needs --node-id, and eio built with the `redis` feature.
+    #[arg(long, value_name = "URL", requires = "node_id")]
+    redis: Option<String>,
+    /// Obey text messages `to:SID:TEXT` (send TEXT to that session),
+    /// `except:SID[,SID...]:TEXT` (to every session but those),
+    /// `broadcast:TEXT` and `disconnect:SID` instead of echoing them; with
+    /// --redis on every node. Failures are answered `error: ...`. For tests
+    /// and demos only: any client may then message or close any session.
+    #[arg(long)]
+    relay: bool,
 }
 
 fn parse_transport(name: &str) -> Result<Transport, String> {
@@ -155,7 +171,13 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
     } else {
         None
     };
-    let (quiet, broadcast) = (args.quiet, args.broadcast);
+    let redis = match &args.redis {
+        Some(url) => Some(bridge::config(url)?),
+        None => None,
+    };
+    let (quiet, broadcast, relay) = (args.quiet, args.broadcast, args.relay);
+    let reach = Reach::default();
+    let handlers = reach.clone();
     let server = Server::builder()
         .config(config)
         .on_connect(move |socket, request| {
@@ -166,12 +188,21 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
             Ok(())
         })
         .on_message(move |socket, message| {
-            if broadcast
-                && let Message::Text(text) = &message
-                && let Some(rest) = text.strip_prefix("broadcast:")
-            {
-                send_to_all(socket.server(), rest);
-                return;
+            if let Message::Text(text) = &message {
+                if let Some(rest) = text.strip_prefix("broadcast:")
+                    && (broadcast || relay)
+                {
+                    if let Err(err) = handlers.broadcast(socket.server(), rest, &[]) {
+                        let _ = socket.send(format!("error: {err}"));
+                    }
+                    return;
+                }
+                if relay && let Some(result) = handlers.command(socket.server(), text) {
+                    if let Err(err) = result {
+                        let _ = socket.send(format!("error: {err}"));
+                    }
+                    return;
+                }
             }
             if let Err(err) = socket.send(message) {
                 eprintln!("echo to {} failed: {err}", socket.sid());
@@ -209,6 +240,9 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
         Some(config) => Some(webtransport::start(&server, local, config)?),
         None => None,
     };
+    if let Some(config) = redis {
+        reach.join(bridge::start(&server, config));
+    }
     let serving = server.clone();
     let app = EngineIoService::new(server.clone(), Health);
     let task = tokio::spawn(async move {
@@ -348,11 +382,165 @@ mod webtransport {
     }
 }
 
+/// Where `broadcast:` and the --relay commands go: this server's sessions,
+/// or with --redis every node's.
+#[derive(Clone, Default)]
+struct Reach {
+    bridge: Arc<OnceLock<bridge::Bridge>>,
+}
+
+impl Reach {
+    fn join(&self, bridge: bridge::Bridge) {
+        let _ = self.bridge.set(bridge);
+    }
+
+    /// Runs a --relay command (`to:`, `except:`, `disconnect:`), if `text`
+    /// is one.
+    fn command(&self, server: &Server, text: &str) -> Option<Result<(), String>> {
+        if let Some(rest) = text.strip_prefix("to:") {
+            let (sid, message) = rest.split_once(':').unwrap_or((rest, ""));
+            return Some(parse_sid(sid).and_then(|sid| self.send(server, sid, message)));
+        }
+        if let Some(rest) = text.strip_prefix("except:") {
+            let (sids, message) = rest.split_once(':').unwrap_or((rest, ""));
+            let except: Result<Vec<Sid>, String> = sids
+                .split(',')
+                .filter(|sid| !sid.is_empty())
+                .map(parse_sid)
+                .collect();
+            return Some(except.and_then(|except| self.broadcast(server, message, &except)));
+        }
+        if let Some(sid) = text.strip_prefix("disconnect:") {
+            return Some(parse_sid(sid).and_then(|sid| self.disconnect(server, sid)));
+        }
+        None
+    }
+
+    fn send(&self, server: &Server, sid: Sid, text: &str) -> Result<(), String> {
+        match self.bridge.get() {
+            Some(bridge) => bridge::send(bridge, sid, text),
+            None => server.send(sid, text).map_err(|err| err.to_string()),
+        }
+    }
+
+    fn broadcast(&self, server: &Server, text: &str, except: &[Sid]) -> Result<(), String> {
+        match self.bridge.get() {
+            Some(bridge) => bridge::broadcast(bridge, text, except),
+            None => {
+                send_to_all(server, text, except);
+                Ok(())
+            }
+        }
+    }
+
+    fn disconnect(&self, server: &Server, sid: Sid) -> Result<(), String> {
+        match self.bridge.get() {
+            Some(bridge) => bridge::disconnect(bridge, sid),
+            None if server.disconnect(sid) => Ok(()),
+            None => Err(format!("no session {sid}")),
+        }
+    }
+}
+
+fn parse_sid(text: &str) -> Result<Sid, String> {
+    text.parse()
+        .map_err(|err: engineio::proto::InvalidSid| format!("{text:?}: {err}"))
+}
+
+/// `--redis`, with the `redis` feature: the bridge.
+#[cfg(feature = "redis")]
+mod bridge {
+    use engineio::Sid;
+    use engineio::redis::{RedisBridge, RedisConfig};
+    use engineio::server::Server;
+
+    pub(super) type Bridge = RedisBridge;
+
+    pub(super) fn config(url: &str) -> Result<RedisConfig, String> {
+        RedisConfig::new(url).map_err(|err| err.to_string())
+    }
+
+    /// Starts the bridge, and a task that says on standard output when it
+    /// is subscribed and when it lost Redis.
+    pub(super) fn start(server: &Server, config: RedisConfig) -> RedisBridge {
+        let bridge = RedisBridge::start(server, config);
+        let watcher = bridge.clone();
+        tokio::spawn(async move {
+            loop {
+                watcher.wait_connected().await;
+                println!(
+                    "redis: subscribed to {} on {}",
+                    watcher.subscriptions().join(" and "),
+                    watcher.address()
+                );
+                let why = watcher.wait_disconnected().await;
+                println!("redis: disconnected ({why}); reconnecting");
+            }
+        });
+        bridge
+    }
+
+    pub(super) fn send(bridge: &Bridge, sid: Sid, text: &str) -> Result<(), String> {
+        bridge.send(sid, text).map_err(|err| err.to_string())
+    }
+
+    pub(super) fn broadcast(bridge: &Bridge, text: &str, except: &[Sid]) -> Result<(), String> {
+        bridge
+            .broadcast_except(text, except)
+            .map(drop)
+            .map_err(|err| err.to_string())
+    }
+
+    pub(super) fn disconnect(bridge: &Bridge, sid: Sid) -> Result<(), String> {
+        bridge.disconnect(sid).map_err(|err| err.to_string())
+    }
+}
+
+/// `--redis` without the `redis` feature: a clear refusal.
+#[cfg(not(feature = "redis"))]
+mod bridge {
+    use engineio::Sid;
+    use engineio::server::Server;
+
+    /// No bridge can exist.
+    pub(super) enum Bridge {}
+
+    /// There is no configuration to build.
+    #[derive(Clone, Copy)]
+    pub(super) enum Unavailable {}
+
+    pub(super) fn config(_: &str) -> Result<Unavailable, String> {
+        Err(
+            "--redis needs eio built with Redis: cargo build -p eio-cli --features redis"
+                .to_owned(),
+        )
+    }
+
+    pub(super) fn start(_: &Server, config: Unavailable) -> Bridge {
+        match config {}
+    }
+
+    pub(super) fn send(bridge: &Bridge, _: Sid, _: &str) -> Result<(), String> {
+        match *bridge {}
+    }
+
+    pub(super) fn broadcast(bridge: &Bridge, _: &str, _: &[Sid]) -> Result<(), String> {
+        match *bridge {}
+    }
+
+    pub(super) fn disconnect(bridge: &Bridge, _: Sid) -> Result<(), String> {
+        match *bridge {}
+    }
+}
+
 /// Sends `text` to every session, encoded once. A session closed between
 /// the listing and the send loses nothing: it is gone.
-fn send_to_all(server: &Server, text: &str) {
+fn send_to_all(server: &Server, text: &str, except: &[Sid]) {
     let packet = EncodedPacket::new(Packet::message(text));
     for sid in server.session_ids() {
+        if except.contains(&sid) {
+            continue;
+        }
         match server.send_packet(sid, &packet) {
             Ok(()) | Err(SendError::UnknownSession | SendError::Closed) => {}
             Err(err) => eprintln!("broadcast to {sid} failed: {err}"),
@@ -368,7 +556,7 @@ async fn tick_every(server: Server, period: Duration) {
     timer.tick().await;
     for n in 1u64.. {
         timer.tick().await;
-        send_to_all(&server, &format!("tick {n}"));
+        send_to_all(&server, &format!("tick {n}"), &[]);
     }
 }
 
