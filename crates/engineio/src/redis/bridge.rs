@@ -71,7 +71,8 @@ pub struct BridgeStats {
     /// Messages on the bridge's channels that are not commands (another
     /// format version, another program): ignored.
     pub malformed: u64,
-    /// Times the bridge reached Redis again after losing it.
+    /// Times a connection to Redis (the publisher's or the
+    /// subscriber's) was made again after it was lost.
     pub reconnections: u64,
 }
 
