@@ -12,7 +12,8 @@
 # Then: cargo fmt --check, cargo clippy -D warnings, cargo deny (supply-chain/cargo-deny.sh:
 # bans, licenses, sources, and advisories when a RustSec database is reachable),
 # a build check of the fuzz targets, cargo test for the whole workspace (the short
-# soaks of `eio soak` among them), and the Python package (crates/engineio-py:
+# soaks of `eio soak` among them) and for the features off by default (WebTransport, Redis),
+# and the Python package (crates/engineio-py:
 # built into the venv with maturin, checked with ruff, tested with pytest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +49,12 @@ cargo test --workspace --locked
 step "cargo test: WebTransport (features off by default: engineio/webtransport, eio-cli/webtransport)"
 cargo test --locked -p engineio --features webtransport --test server_webtransport --test browser_webtransport
 cargo test --locked -p eio-cli --features webtransport --test webtransport_serve
+
+step "cargo test: the Redis bridge (features off by default: engineio/redis, eio-cli/redis; each test runs its own redis-server)"
+cargo test --locked -p engineio --features redis --lib redis::
+cargo test --locked -p engineio --features redis --test server_redis
+cargo test --locked -p engineio --features redis --doc redis
+cargo test --locked -p eio-cli --features redis --test redis_bridge
 
 step "Python package engineio_rs (crates/engineio-py): fmt, clippy, maturin develop, ruff, pytest"
 PY_CRATE=crates/engineio-py

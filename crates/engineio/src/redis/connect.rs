@@ -142,6 +142,12 @@ impl Target {
     }
 }
 
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Target({})", self.display)
+    }
+}
+
 /// `url` with any password replaced by `***`.
 fn redact(url: &str) -> String {
     match url.split_once("://") {
