@@ -52,7 +52,10 @@
 //! session to its node by the `sid` parameter, and a node counts and logs
 //! the requests for other nodes' sessions it gets
 //! ([`Server::misrouted_requests`]). The README's "Deployment behind a
-//! load balancer" has tested HAProxy and nginx configurations.
+//! load balancer" has tested HAProxy and nginx configurations. To reach
+//! the sessions of other nodes (send, broadcast, disconnect), join the
+//! nodes through Redis with `engineio::redis::RedisBridge` (feature
+//! `redis`).
 //!
 //! # Edges
 //!
