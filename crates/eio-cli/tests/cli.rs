@@ -359,3 +359,45 @@ fn serve_webtransport_needs_the_feature() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--features webtransport"), "{stderr}");
 }
+
+/// Without the `redis` feature, `eio serve --redis` and `eio emit` are
+/// refused with a message saying how to build them in.
+#[cfg(not(feature = "redis"))]
+#[test]
+fn serve_redis_and_emit_need_the_feature() {
+    for args in [
+        &[
+            "serve",
+            "--port",
+            "0",
+            "--node-id",
+            "n1",
+            "--redis",
+            "redis://127.0.0.1:1/",
+        ][..],
+        &["emit", "--redis", "redis://127.0.0.1:1/", "--all", "hi"][..],
+    ] {
+        let output = std::process::Command::new(support::EIO)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("--features redis"), "{args:?}: {stderr}");
+    }
+}
+
+/// `eio serve --redis` needs a node id: the sessions' ids must name their
+/// node for the others to reach them.
+#[test]
+fn serve_redis_needs_a_node_id() {
+    let output = std::process::Command::new(support::EIO)
+        .args(["serve", "--port", "0", "--redis", "redis://127.0.0.1:1/"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--node-id"), "{stderr}");
+}
