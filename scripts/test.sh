@@ -46,15 +46,14 @@ cargo check --manifest-path fuzz/Cargo.toml --locked
 step "cargo test"
 cargo test --workspace --locked
 
-step "cargo test: WebTransport (features off by default: engineio/webtransport, eio-cli/webtransport)"
-cargo test --locked -p engineio --features webtransport --test server_webtransport --test browser_webtransport
-cargo test --locked -p eio-cli --features webtransport --test webtransport_serve
-
-step "cargo test: the Redis bridge (features off by default: engineio/redis, eio-cli/redis; each test runs its own redis-server)"
-cargo test --locked -p engineio --features redis --lib redis::
-cargo test --locked -p engineio --features redis --test server_redis
-cargo test --locked -p engineio --features redis --doc redis
-cargo test --locked -p eio-cli --features redis --test redis_bridge
+# The features off by default, all built once with one feature set (each
+# extra set rebuilds engineio and eio-cli).
+FEATURES=webtransport,redis
+step "cargo test: features off by default ($FEATURES): WebTransport, the Redis bridge (each Redis test runs its own redis-server)"
+cargo test --locked -p engineio --features $FEATURES --test server_webtransport --test browser_webtransport --test server_redis
+cargo test --locked -p engineio --features $FEATURES --lib redis::
+cargo test --locked -p engineio --features $FEATURES --doc redis
+cargo test --locked -p eio-cli --features $FEATURES --test webtransport_serve --test redis_bridge
 
 step "Python package engineio_rs (crates/engineio-py): fmt, clippy, maturin develop, ruff, pytest"
 PY_CRATE=crates/engineio-py

@@ -534,7 +534,9 @@ impl RedisBridge {
         if shared.is_stopped() {
             return Err(BridgeError::Stopped);
         }
-        if !shared.link.borrow().publishing {
+        // Either connection down means Redis is (or was just) out of reach:
+        // fail at once rather than queue what would most likely be lost.
+        if !shared.link.borrow().up() {
             return Err(BridgeError::Unavailable {
                 reason: shared.last_error(),
             });

@@ -29,8 +29,9 @@
 //!
 //! **When Redis is down**, local traffic goes on untouched: sends to this
 //! node's sessions and the local part of a broadcast are delivered as
-//! always, and nothing ever waits for Redis. Sends and disconnects for
-//! other nodes' sessions fail at once with [`BridgeError::Unavailable`]
+//! always, and nothing ever waits for Redis. While either of the bridge's
+//! two connections (publishing, subscribed) is down, sends and disconnects
+//! for other nodes' sessions fail at once with [`BridgeError::Unavailable`]
 //! (nothing is queued for later), and a broadcast reaches this node's
 //! sessions and then fails the same way. The bridge reconnects and
 //! resubscribes by itself, backing off from 50 ms up to
