@@ -17,5 +17,11 @@ pub use engineio_proto::{JsonError, Message, SID_MAX_LEN, SendJsonError, Sid, Tr
 
 #[cfg(feature = "client")]
 pub mod client;
+#[cfg(any(feature = "server", feature = "client"))]
+pub mod deflate;
+#[cfg(any(feature = "server", feature = "client"))]
+pub use deflate::PerMessageDeflate;
+#[cfg(any(feature = "server", feature = "client"))]
+mod ws_io;
 #[cfg(feature = "server")]
 pub mod server;

@@ -77,6 +77,7 @@ pub mod blocking;
 pub use async_client::Client;
 pub use builder::ClientBuilder;
 pub use config::{ClientConfig, Reconnection};
+pub use crate::deflate::PerMessageDeflate;
 pub use error::{Cause, ConfigError, ConnectionError, SendError};
 pub use event::{DisconnectReason, Event, State};
 pub use handlers::ConnectOutcome;

@@ -64,10 +64,10 @@ mod static_files;
 mod static_service;
 mod timers;
 mod ws;
-mod ws_io;
 
 pub use builder::ServerBuilder;
 pub use config::ServerConfig;
+pub use crate::deflate::PerMessageDeflate;
 pub use connect::{ConnectRequest, Rejection};
 pub use cookie::{CookieConfig, SameSite};
 pub use cors::CorsPolicy;
