@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::Args;
 use engineio::proto::{EncodedPacket, Packet};
-use engineio::server::{CorsPolicy, SendError, Server, ServerConfig};
+use engineio::server::{CorsPolicy, PerMessageDeflate, SendError, Server, ServerConfig};
 use engineio::{Message, Transport};
 
 /// Options of `eio serve`.
@@ -62,6 +62,10 @@ pub(crate) struct ServeArgs {
     /// Do not print a line per connect and disconnect (for load tests).
     #[arg(long, short)]
     quiet: bool,
+    /// Compress WebSocket messages of 1024 bytes or more (permessage-deflate,
+    /// with Node's defaults) for clients that offer it; off by default.
+    #[arg(long)]
+    per_message_deflate: bool,
 }
 
 fn parse_transport(name: &str) -> Result<Transport, String> {
@@ -89,7 +93,8 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
         .path(&args.path)
         .max_inbox(args.max_inbox)
         .max_sessions(args.max_sessions)
-        .async_handlers(args.async_handlers);
+        .async_handlers(args.async_handlers)
+        .per_message_deflate(args.per_message_deflate.then(PerMessageDeflate::default));
     let (quiet, broadcast) = (args.quiet, args.broadcast);
     let server = Server::builder()
         .config(config)

@@ -21,7 +21,7 @@ pub mod client;
 pub mod deflate;
 #[cfg(any(feature = "server", feature = "client"))]
 pub use deflate::PerMessageDeflate;
-#[cfg(any(feature = "server", feature = "client"))]
-mod ws_io;
 #[cfg(feature = "server")]
 pub mod server;
+#[cfg(any(feature = "server", feature = "client"))]
+mod ws_io;

@@ -74,10 +74,10 @@ mod ws;
 #[cfg(feature = "blocking")]
 pub mod blocking;
 
+pub use crate::deflate::PerMessageDeflate;
 pub use async_client::Client;
 pub use builder::ClientBuilder;
 pub use config::{ClientConfig, Reconnection};
-pub use crate::deflate::PerMessageDeflate;
 pub use error::{Cause, ConfigError, ConnectionError, SendError};
 pub use event::{DisconnectReason, Event, State};
 pub use handlers::ConnectOutcome;

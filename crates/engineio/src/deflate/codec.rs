@@ -86,9 +86,13 @@ impl Deflater {
             return None;
         }
         let (level, bits) = (self.level, self.window_bits);
-        let compress = self
-            .compress
-            .get_or_insert_with(|| Box::new(Compress::new_with_window_bits(Compression::new(level), false, bits)));
+        let compress = self.compress.get_or_insert_with(|| {
+            Box::new(Compress::new_with_window_bits(
+                Compression::new(level),
+                false,
+                bits,
+            ))
+        });
         let mut out = Vec::with_capacity(data.len() / 2 + 64);
         let start = compress.total_in();
         loop {
@@ -106,8 +110,7 @@ impl Deflater {
                 return None;
             }
             // A sync flush is complete once it leaves room in the output.
-            if (compress.total_in() - start) as usize == data.len() && out.len() < out.capacity()
-            {
+            if (compress.total_in() - start) as usize == data.len() && out.len() < out.capacity() {
                 break;
             }
         }
@@ -249,7 +252,9 @@ impl Inflater {
                     }
                 }
                 Stage::Pass(remaining) => {
-                    let n = usize::try_from(remaining).unwrap_or(usize::MAX).min(input.len());
+                    let n = usize::try_from(remaining)
+                        .unwrap_or(usize::MAX)
+                        .min(input.len());
                     self.out.extend_from_slice(&input[..n]);
                     input = &input[n..];
                     self.stage = match remaining - n as u64 {
@@ -263,7 +268,9 @@ impl Inflater {
                     offset,
                     fin,
                 } => {
-                    let n = usize::try_from(remaining).unwrap_or(usize::MAX).min(input.len());
+                    let n = usize::try_from(remaining)
+                        .unwrap_or(usize::MAX)
+                        .min(input.len());
                     let start = self.compressed.len();
                     self.compressed.extend_from_slice(&input[..n]);
                     if let Some(mask) = mask {
@@ -353,9 +360,7 @@ impl Inflater {
             // Continuations of a compressed message have RSV1 clear.
             (false, 0, InMessage::Compressed(_)) if !rsv1 && !other_rsv => true,
             (false, 0, InMessage::Compressed(_)) => {
-                return Err(DeflateError::Protocol(
-                    "RSV1 set on a continuation frame",
-                ));
+                return Err(DeflateError::Protocol("RSV1 set on a continuation frame"));
             }
             (false, 0, InMessage::Plain) => {
                 if fin {

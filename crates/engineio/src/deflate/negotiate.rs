@@ -376,7 +376,9 @@ mod tests {
         // A client's request is always granted.
         let agreed = accept(
             &PerMessageDeflate::default(),
-            std::iter::once("permessage-deflate; server_no_context_takeover; client_max_window_bits=10"),
+            std::iter::once(
+                "permessage-deflate; server_no_context_takeover; client_max_window_bits=10",
+            ),
         )
         .unwrap();
         assert_eq!(

@@ -65,17 +65,17 @@ mod static_service;
 mod timers;
 mod ws;
 
+pub use crate::deflate::PerMessageDeflate;
 pub use builder::ServerBuilder;
 pub use config::ServerConfig;
-pub use crate::deflate::PerMessageDeflate;
 pub use connect::{ConnectRequest, Rejection};
 pub use cookie::{CookieConfig, SameSite};
 pub use cors::CorsPolicy;
 pub use engine::{SendError, Server};
-pub use engineio_proto::server::ErrorCode;
-pub use hooks::ConnectionError;
 /// Why a session ended: the one type of the server and the clients.
 pub use engineio_proto::DisconnectReason;
+pub use engineio_proto::server::ErrorCode;
+pub use hooks::ConnectionError;
 pub use open::PeerAddr;
 pub use service::{EngineIoLayer, EngineIoService, NotFound, ResponseFuture};
 pub use socket::Socket;
