@@ -9,6 +9,10 @@
 //!
 //! The protocol itself (packets, payloads, handshake, session state) lives in
 //! the sans-I/O crate [`engineio_proto`], re-exported here as [`proto`].
+//!
+//! WebSockets can compress their messages (permessage-deflate, RFC 7692):
+//! off by default on both sides, as in Node; see [`PerMessageDeflate`] and
+//! [`deflate`] for how it is built beside tokio-tungstenite.
 #![deny(missing_docs)]
 #![warn(clippy::unwrap_used)]
 
