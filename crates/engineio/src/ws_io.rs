@@ -44,6 +44,7 @@ enum Mode {
     Plain,
     /// A client's handshake: up to the end of the HTTP answer's headers and
     /// no further; the number is how much of `\r\n\r\n` was seen.
+    #[cfg(feature = "client")]
     Headers(u8),
     /// Through the inflater (permessage-deflate was negotiated).
     Inflate(Box<Inflater>),
@@ -64,6 +65,7 @@ pin_project_lite::pin_project! {
 
 impl<T> ReadAhead<T> {
     /// Wraps a stream; with an inflater, compressed messages are inflated.
+    #[cfg(feature = "server")]
     pub(crate) fn new(inner: T, inflater: Option<Inflater>) -> Self {
         Self {
             inner,
@@ -117,6 +119,7 @@ fn read_scratch<T: AsyncRead, R>(
     })
 }
 
+#[cfg(feature = "client")]
 /// How far into `\r\n\r\n` the bytes get, from `matched`; `Err(n)` when
 /// the first `n` bytes end it.
 fn scan_headers(mut matched: u8, bytes: &[u8]) -> Result<u8, usize> {
@@ -162,6 +165,7 @@ impl<T: AsyncRead> AsyncRead for ReadAhead<T> {
                     return Poll::Ready(Ok(()));
                 }
             },
+            #[cfg(feature = "client")]
             Mode::Headers(matched) => {
                 if this.rest.is_empty() {
                     let read = std::task::ready!(read_scratch(

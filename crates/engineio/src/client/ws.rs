@@ -86,7 +86,7 @@ pub(crate) async fn open(
         .collect();
     // An extension we did not offer fails the WebSocket (RFC 6455, 4.1).
     let agreed = match &net.deflate {
-        Some(deflate) => negotiate::answer(deflate, answer.iter().copied()),
+        Some(deflate) => negotiate::answer(deflate, &answer),
         None if answer.is_empty() => Ok(None),
         None => Err(negotiate::AnswerError::Unexpected(answer.join(", "))),
     }

@@ -38,6 +38,7 @@ impl DeflateError {
     }
 
     /// The `DeflateError` inside an I/O error, if it is one.
+    #[cfg(feature = "server")]
     pub(crate) fn of(err: &std::io::Error) -> Option<&DeflateError> {
         err.get_ref()?.downcast_ref()
     }

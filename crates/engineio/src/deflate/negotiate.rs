@@ -16,8 +16,10 @@ pub(crate) struct Agreed {
     pub(crate) server_max_window_bits: u8,
     pub(crate) client_max_window_bits: u8,
     /// Whether the answer carries `server_max_window_bits`.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
     announce_server_window: bool,
     /// Whether the answer carries `client_max_window_bits`.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
     announce_client_window: bool,
 }
 
@@ -106,6 +108,7 @@ impl Params {
     }
 }
 
+#[cfg(feature = "server")]
 /// The server's side: the first permessage-deflate offer among the request's
 /// `Sec-WebSocket-Extensions` values that it can accept, or `None` (no
 /// compression: the offers are declined by answering without the header).
@@ -151,6 +154,7 @@ pub(crate) fn accept<'a>(
         })
 }
 
+#[cfg(feature = "client")]
 /// The client's offer: `permessage-deflate; client_max_window_bits` (the
 /// parameter without a value: any window the server asks for), with the
 /// configured limits and context-takeover requests.
@@ -179,6 +183,7 @@ pub(crate) fn offer(config: &PerMessageDeflate) -> String {
     offer
 }
 
+#[cfg(feature = "client")]
 /// Why a server's answer to our offer is refused (the client must then fail
 /// the WebSocket, RFC 6455 section 4.1).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -192,14 +197,15 @@ pub(crate) enum AnswerError {
     InvalidParameters(String),
 }
 
+#[cfg(feature = "client")]
 /// The client's side: what the server's `Sec-WebSocket-Extensions` answer
 /// says (`Ok(None)`: no compression), checked against our offer.
-pub(crate) fn answer<'a>(
+pub(crate) fn answer(
     config: &PerMessageDeflate,
-    values: impl Iterator<Item = &'a str> + Clone,
+    values: &[&str],
 ) -> Result<Option<Agreed>, AnswerError> {
-    let raw = || values.clone().collect::<Vec<_>>().join(", ");
-    let offers = parse(values.clone());
+    let raw = || values.join(", ");
+    let offers = parse(values.iter().copied());
     let [answer] = offers.as_slice() else {
         return if offers.is_empty() {
             Ok(None)
@@ -238,6 +244,7 @@ pub(crate) fn answer<'a>(
 
 impl Agreed {
     /// The server's answer: the `Sec-WebSocket-Extensions` value of the 101.
+    #[cfg(feature = "server")]
     pub(crate) fn header(&self) -> String {
         let mut answer = String::from(NAME);
         if self.server_no_context_takeover {
@@ -263,6 +270,7 @@ impl Agreed {
 
     /// The server's compressor and decompressor; messages past `max_message`
     /// bytes (compressed or not) are refused.
+    #[cfg(feature = "server")]
     pub(crate) fn server(
         &self,
         config: &PerMessageDeflate,
@@ -285,6 +293,7 @@ impl Agreed {
     }
 
     /// The client's compressor and decompressor.
+    #[cfg(feature = "client")]
     pub(crate) fn client(
         &self,
         config: &PerMessageDeflate,
@@ -307,7 +316,7 @@ impl Agreed {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "server", feature = "client"))]
 mod tests {
     use super::*;
 
@@ -391,23 +400,17 @@ mod tests {
     fn the_client_offers_and_checks_the_answer() {
         let config = PerMessageDeflate::default();
         assert_eq!(offer(&config), "permessage-deflate; client_max_window_bits");
-        assert_eq!(answer(&config, std::iter::empty()), Ok(None));
-        let agreed = answer(
-            &config,
-            std::iter::once("permessage-deflate; client_max_window_bits=10"),
-        )
-        .unwrap()
-        .unwrap();
+        assert_eq!(answer(&config, &[]), Ok(None));
+        let agreed = answer(&config, &["permessage-deflate; client_max_window_bits=10"])
+            .unwrap()
+            .unwrap();
         assert_eq!(agreed.client_max_window_bits, 10);
         assert!(matches!(
-            answer(&config, std::iter::once("x-foo")),
+            answer(&config, &["x-foo"]),
             Err(AnswerError::Unexpected(_))
         ));
         assert!(matches!(
-            answer(
-                &config,
-                std::iter::once("permessage-deflate, permessage-deflate")
-            ),
+            answer(&config, &["permessage-deflate, permessage-deflate"]),
             Err(AnswerError::Unexpected(_))
         ));
         for bad in [
@@ -417,7 +420,7 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    answer(&config, std::iter::once(bad)),
+                    answer(&config, &[bad]),
                     Err(AnswerError::InvalidParameters(_))
                 ),
                 "{bad}"
@@ -430,13 +433,11 @@ mod tests {
             offer(&limited),
             "permessage-deflate; server_no_context_takeover; server_max_window_bits=10; client_max_window_bits"
         );
-        assert!(answer(&limited, std::iter::once("permessage-deflate")).is_err());
+        assert!(answer(&limited, &["permessage-deflate"]).is_err());
         assert!(
             answer(
                 &limited,
-                std::iter::once(
-                    "permessage-deflate; server_no_context_takeover; server_max_window_bits=9"
-                )
+                &["permessage-deflate; server_no_context_takeover; server_max_window_bits=9"]
             )
             .unwrap()
             .is_some()
