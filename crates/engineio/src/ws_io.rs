@@ -43,9 +43,12 @@ enum Mode {
     /// Straight to tungstenite.
     Plain,
     /// A client's handshake: up to the end of the HTTP answer's headers and
-    /// no further; the number is how much of `\r\n\r\n` was seen.
+    /// no further, when the answer is a 101 (any other status is followed
+    /// by a body, which tungstenite keeps with the error: everything goes
+    /// through then). `matched`: how much of `\r\n\r\n` was seen;
+    /// `status_seen`: whether the status line was checked.
     #[cfg(feature = "client")]
-    Headers(u8),
+    Headers { matched: u8, status_seen: bool },
     /// Through the inflater (permessage-deflate was negotiated).
     Inflate(Box<Inflater>),
 }
@@ -81,7 +84,10 @@ impl<T> ReadAhead<T> {
         Self {
             inner,
             rest: Bytes::new(),
-            mode: Mode::Headers(0),
+            mode: Mode::Headers {
+                matched: 0,
+                status_seen: false,
+            },
         }
     }
 
@@ -166,7 +172,10 @@ impl<T: AsyncRead> AsyncRead for ReadAhead<T> {
                 }
             },
             #[cfg(feature = "client")]
-            Mode::Headers(matched) => {
+            Mode::Headers {
+                matched,
+                status_seen,
+            } => {
                 if this.rest.is_empty() {
                     let read = std::task::ready!(read_scratch(
                         this.inner.as_mut(),
@@ -178,20 +187,28 @@ impl<T: AsyncRead> AsyncRead for ReadAhead<T> {
                     }
                     *this.rest = read;
                 }
-                let n = this.rest.len().min(buf.remaining());
-                let n = match scan_headers(*matched, &this.rest[..n]) {
-                    Ok(now) => {
-                        *matched = now;
-                        n
-                    }
-                    Err(end) => {
-                        *this.mode = Mode::Plain;
-                        end
-                    }
-                };
-                buf.put_slice(&this.rest[..n]);
-                this.rest.advance(n);
-                return Poll::Ready(Ok(()));
+                // `HTTP/1.1 101 ...`: the status is at bytes 9 to 11 (an
+                // answer whose first read is shorter is taken for a 101).
+                let refused = !*status_seen && this.rest.len() >= 12 && &this.rest[9..12] != b"101";
+                *status_seen = true;
+                if refused {
+                    *this.mode = Mode::Plain;
+                } else {
+                    let n = this.rest.len().min(buf.remaining());
+                    let n = match scan_headers(*matched, &this.rest[..n]) {
+                        Ok(now) => {
+                            *matched = now;
+                            n
+                        }
+                        Err(end) => {
+                            *this.mode = Mode::Plain;
+                            end
+                        }
+                    };
+                    buf.put_slice(&this.rest[..n]);
+                    this.rest.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
             }
         }
         if !this.rest.is_empty() {
@@ -247,6 +264,30 @@ impl<T: AsyncWrite> AsyncWrite for ReadAhead<T> {
 mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    /// Reads everything `reader` gives in one call at a time.
+    async fn read_once<T: AsyncRead + Unpin>(reader: &mut ReadAhead<T>) -> Vec<u8> {
+        let mut chunk = [0u8; 4096];
+        let n = reader.read(&mut chunk).await.unwrap();
+        chunk[..n].to_vec()
+    }
+
+    #[tokio::test]
+    async fn a_client_handshake_stops_at_the_end_of_a_101s_headers_only() {
+        let switching = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x02hi";
+        let mut reader = ReadAhead::client(&switching[..]);
+        let mut got = Vec::new();
+        while !got.ends_with(b"\r\n\r\n") {
+            got.extend(read_once(&mut reader).await);
+        }
+        assert_eq!(got, &switching[..switching.len() - 4]);
+        reader.handshake_done(None);
+        assert_eq!(read_once(&mut reader).await, b"\x81\x02hi");
+        // A refusal's body comes with its headers (tungstenite keeps it).
+        let refused = b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 2\r\n\r\n{}";
+        let mut reader = ReadAhead::client(&refused[..]);
+        assert_eq!(read_once(&mut reader).await, &refused[..]);
+    }
 
     #[tokio::test]
     async fn small_reads_get_every_byte_in_order_and_keep_nothing_after() {

@@ -377,7 +377,8 @@ impl Inflater {
             if length > limit.saturating_sub(self.compressed.len() as u64) {
                 return Err(DeflateError::TooBig { limit: self.limit });
             }
-            self.compressed.reserve(length as usize);
+            // No reservation from the header's word: the buffer grows with
+            // what arrives.
             self.stage = Stage::Collect {
                 remaining: length,
                 mask,
