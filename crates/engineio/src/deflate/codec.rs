@@ -567,6 +567,47 @@ mod tests {
     }
 
     #[test]
+    fn any_split_of_the_stream_gives_the_same_frames() {
+        let mut deflater = Deflater::new(0, 6, 15, false);
+        let mut wire = Vec::new();
+        wire.extend(frame(0x81, b"4plain", Some([1, 2, 3, 4])));
+        let first = deflater
+            .compress(compressible_bytes(3000).as_slice())
+            .unwrap();
+        wire.extend(frame(0xc1, &first, Some([5, 6, 7, 8])));
+        wire.extend(frame(0x89, b"p", Some([9, 9, 9, 9])));
+        let second = deflater
+            .compress(compressible_bytes(70_000).as_slice())
+            .unwrap();
+        let (a, b) = second.split_at(second.len() / 3);
+        wire.extend(frame(0x42, a, Some([1, 1, 2, 2])));
+        wire.extend(frame(0x80, b, Some([3, 3, 4, 4])));
+        let whole = {
+            let mut inflater = Inflater::new(true, 1 << 20, 15, false);
+            inflater.feed(&wire).unwrap();
+            drain(&mut inflater)
+        };
+        for size in [1, 2, 3, 5, 13, 64, 1000] {
+            let mut inflater = Inflater::new(true, 1 << 20, 15, false);
+            let mut got = Vec::new();
+            for chunk in wire.chunks(size) {
+                inflater.feed(chunk).unwrap();
+                got.extend(drain(&mut inflater));
+            }
+            assert_eq!(got, whole, "chunks of {size}");
+        }
+        // Four frames out: plain text, inflated text, ping, inflated binary.
+        assert_eq!(whole[0], 0x81);
+    }
+
+    /// Text-like bytes that compress well, but not to nothing.
+    fn compressible_bytes(len: usize) -> Vec<u8> {
+        (0..len)
+            .map(|i| b"engine.io deflate "[i % 18] ^ ((i / 1000) as u8 & 1))
+            .collect()
+    }
+
+    #[test]
     fn small_messages_are_not_compressed() {
         let mut deflater = Deflater::new(1024, 6, 15, false);
         assert_eq!(deflater.compress(&[b'x'; 1023]), None);
