@@ -6,9 +6,14 @@
 // Loopback only.
 //
 // Usage: node ws-deflate-load.js URL [--clients N] [--size BYTES] [--seconds S]
-//          [--per-message-deflate] [--server-pid PID]
+//          [--per-message-deflate [--no-context-takeover]] [--server-pid PID] [--hold]
 //   URL: http://127.0.0.1:PORT/engine.io/ (WebSocket-only sessions are opened)
 // Prints one JSON line: {echoes, rate, cpu_us_per_echo, compressed}.
+// With --hold (and --server-pid): no load; the server's RSS per session is
+// measured with the CLIENTS sessions open and idle, then again after each
+// has exchanged one SIZE-byte message (which, with permessage-deflate and
+// context takeover, leaves a compressor and a decompressor in the session):
+// {idle_kib_per_session, after_message_kib_per_session}.
 "use strict";
 
 const fs = require("fs");
@@ -26,6 +31,20 @@ const size = Number(option("size", "4096"));
 const seconds = Number(option("seconds", "5"));
 const deflate = option("per-message-deflate", undefined) !== undefined;
 const pid = option("server-pid", undefined);
+const hold = option("hold", undefined) !== undefined;
+// The offer asks for no context takeover both ways (which our server grants).
+const noTakeover = option("no-context-takeover", undefined) !== undefined;
+const deflateOption = deflate && noTakeover
+  ? { serverNoContextTakeover: true, clientNoContextTakeover: true }
+  : deflate;
+
+function rssKib() {
+  const line = fs.readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
+  return Number(line.split(/\s+/)[1]);
+}
+const rssBefore = hold ? rssKib() : 0;
+let rssIdle = 0;
+let echoed = 0;
 
 let text = "4";
 for (let i = 0; text.length < size + 1; i++) text += `{"id":${i},"name":"item ${i % 50}","ok":true},`;
@@ -43,16 +62,22 @@ let compressed = null;
 const sockets = [];
 let opened = 0;
 for (let c = 0; c < clients; c++) {
-  const ws = new WebSocket(url, { perMessageDeflate: deflate });
+  const ws = new WebSocket(url, { perMessageDeflate: deflateOption });
   sockets.push(ws);
   ws.on("message", (data, isBinary) => {
     const message = isBinary ? data : data.toString();
     if (message[0] === "0") {
       if (compressed === null) compressed = ws.extensions;
+      if (hold) {
+        if (++opened === clients) setTimeout(holdIdle, 1000);
+        return;
+      }
       ws.send(text);
       if (++opened === clients) start();
     } else if (message === "2") {
       ws.send("3");
+    } else if (message[0] === "4" && hold) {
+      if (++echoed === clients) setTimeout(holdDone, 1000);
     } else if (message[0] === "4") {
       if (counting) echoes++;
       ws.send(text);
@@ -62,6 +87,25 @@ for (let c = 0; c < clients; c++) {
     console.error(String(err));
     process.exit(1);
   });
+}
+
+function holdIdle() {
+  rssIdle = rssKib();
+  for (const ws of sockets) ws.send(text);
+}
+
+function holdDone() {
+  const after = rssKib();
+  console.log(JSON.stringify({
+    clients,
+    size,
+    compressed: compressed || "",
+    rss_before_kib: rssBefore,
+    idle_kib_per_session: Number(((rssIdle - rssBefore) / clients).toFixed(2)),
+    after_message_kib_per_session: Number(((after - rssBefore) / clients).toFixed(2)),
+  }));
+  for (const ws of sockets) ws.terminate();
+  process.exit(0);
 }
 
 function start() {

@@ -112,7 +112,7 @@ impl ClientBuilder {
     /// threshold; browsers always do). When the server agrees, messages of
     /// at least [`PerMessageDeflate::threshold`](crate::PerMessageDeflate::threshold)
     /// bytes go compressed both ways; incoming compressed messages are
-    /// inflated up to 64 MiB (tungstenite's largest message), no further.
+    /// inflated up to 16 MiB (tungstenite's largest frame), no further.
     ///
     /// # Examples
     ///

@@ -15,9 +15,10 @@ use crate::deflate::codec::Deflater;
 use crate::deflate::negotiate;
 use crate::ws_io::ReadAhead;
 
-/// The longest message a client takes, compressed or inflated:
-/// tungstenite's default `max_message_size`.
-const MAX_MESSAGE: usize = 64 << 20;
+/// The longest compressed message a client takes, compressed or inflated:
+/// tungstenite's default `max_frame_size` (an inflated message reaches
+/// tungstenite as one frame).
+const MAX_MESSAGE: usize = 16 << 20;
 
 /// A client WebSocket: TLS for `wss`, over TCP to the server or a tunnel
 /// through a proxy; `ReadAhead` inflates compressed messages.

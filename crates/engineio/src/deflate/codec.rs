@@ -119,7 +119,9 @@ impl Deflater {
             out.truncate(out.len() - TAIL.len());
         }
         if self.no_context_takeover {
-            compress.reset();
+            // Nothing to keep between messages: the memory goes back, so an
+            // idle session holds no compressor.
+            self.compress = None;
         }
         Some(Bytes::from(out))
     }
@@ -489,7 +491,10 @@ impl Inflater {
                 _ => {}
             }
         }
-        if ended || self.no_context_takeover {
+        if self.no_context_takeover {
+            // The peer keeps no context: neither do we, between messages.
+            self.decompress = None;
+        } else if ended {
             decompress.reset(false);
         }
         Ok(out)
@@ -605,6 +610,20 @@ mod tests {
         (0..len)
             .map(|i| b"engine.io deflate "[i % 18] ^ ((i / 1000) as u8 & 1))
             .collect()
+    }
+
+    #[test]
+    fn without_context_takeover_nothing_is_kept_between_messages() {
+        let mut deflater = Deflater::new(0, 6, 15, true);
+        let mut inflater = Inflater::new(false, 1 << 20, 15, true);
+        for _ in 0..2 {
+            let data = compressible_bytes(5000);
+            let compressed = deflater.compress(&data).unwrap();
+            assert!(deflater.compress.is_none());
+            inflater.feed(&frame(0xc2, &compressed, None)).unwrap();
+            assert!(inflater.decompress.is_none());
+            assert_eq!(&drain(&mut inflater)[4..], &data[..]);
+        }
     }
 
     #[test]
