@@ -7,6 +7,10 @@
 #     interop/requirements.txt) into the venv .test-deps/venv;
 #   - Debian's tinyproxy (apt-get), the HTTP proxy of tests/client_proxy.rs
 #     (each test starts its own on 127.0.0.1; the package's service is not used).
+#   - Debian's haproxy and nginx (apt-get), the load balancers of
+#     crates/eio-cli/tests/balancers.rs, and redis-server for the Redis bridge's
+#     tests; each test starts its own as the test's user on 127.0.0.1, so the
+#     services the packages start are stopped and disabled right after install.
 #   - crates.io: cargo-deny (`cargo install --locked`, pinned below), which
 #     supply-chain/cargo-deny.sh runs; skipped when that version or a newer one
 #     is already installed (a build from source takes about 3-4 minutes).
@@ -14,7 +18,7 @@
 # Idempotent: each step records a hash of its lock file and is skipped when the
 # hash has not changed and the install is still there. Set FORCE=1 to redo all.
 # Needs node/npm and python3 (with the venv module) on PATH, and apt-get (with sudo
-# when not root) unless tinyproxy is already installed.
+# when not root) unless the Debian packages above are already installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -61,6 +65,30 @@ else
     say "apt-get install tinyproxy"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq tinyproxy >/dev/null
+fi
+
+# --- haproxy, nginx, redis-server --------------------------------------------------
+# Debian puts haproxy and nginx in /usr/sbin, outside a normal user's PATH.
+have_program() { command -v "$1" >/dev/null || [[ -x "/usr/sbin/$1" ]]; }
+missing_pkgs=()
+have_program haproxy || missing_pkgs+=(haproxy)
+have_program nginx || missing_pkgs+=(nginx)
+have_program redis-server || missing_pkgs+=(redis-server)
+if [[ ${#missing_pkgs[@]} -eq 0 ]]; then
+    say "haproxy, nginx, redis-server present"
+else
+    command -v apt-get >/dev/null || { say "apt-get is needed to install ${missing_pkgs[*]}"; exit 1; }
+    SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+    say "apt-get install ${missing_pkgs[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing_pkgs[@]}" >/dev/null
+    # The tests run their own instances on free ports: the packages' system
+    # services (nginx on port 80, haproxy, redis on 6379) are not wanted.
+    if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null; then
+        for pkg in "${missing_pkgs[@]}"; do
+            $SUDO systemctl disable --now "$pkg" >/dev/null 2>&1 || true
+        done
+    fi
 fi
 
 # --- cargo-deny ----------------------------------------------------------------

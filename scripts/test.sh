@@ -4,14 +4,16 @@
 # Installs (each step is skipped when already present):
 #   - rustfmt and clippy through rustup, if missing;
 #   - the interop peers, by scripts/install-test-deps.sh: npm packages in interop/node_modules,
-#     PyPI packages in .test-deps/venv, Debian's tinyproxy for the proxy tests (see that script);
+#     PyPI packages in .test-deps/venv, Debian's tinyproxy for the proxy tests, Debian's haproxy
+#     and nginx for the load-balancer tests, and redis-server (see that script);
 #   - the browser test's peers, by scripts/install-browser-deps.sh: Debian's chromium (apt-get),
 #     playwright-core in browser/node_modules, engine.io-client's browser bundle for the demo;
 #   - cargo-deny, by scripts/install-test-deps.sh (cargo install, pinned).
 # Then: cargo fmt --check, cargo clippy -D warnings, cargo deny (supply-chain/cargo-deny.sh:
 # bans, licenses, sources, and advisories when a RustSec database is reachable),
 # a build check of the fuzz targets, cargo test for the whole workspace (the short
-# soaks of `eio soak` among them), and the Python package (crates/engineio-py:
+# soaks of `eio soak` among them) and for the features off by default (WebTransport, Redis),
+# and the Python package (crates/engineio-py:
 # built into the venv with maturin, checked with ruff, tested with pytest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +23,7 @@ step() { printf '\n==> %s\n' "$*"; }
 step "toolchain components"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
-step "test peers (npm engine.io / engine.io-client, PyPI python-engineio)"
+step "test peers (npm engine.io / engine.io-client, PyPI python-engineio, Debian tinyproxy, haproxy, nginx, redis-server)"
 bash scripts/install-test-deps.sh
 step "browser test peers (Debian chromium, npm playwright-core, the demo's browser bundle)"
 bash scripts/install-browser-deps.sh
@@ -33,6 +35,7 @@ cargo fmt --all -- --check
 
 step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
 step "cargo deny: advisories, licenses, bans (duplicate versions, wildcards), sources (deny.toml)"
 bash supply-chain/cargo-deny.sh
@@ -42,6 +45,16 @@ cargo check --manifest-path fuzz/Cargo.toml --locked
 
 step "cargo test"
 cargo test --workspace --locked
+
+step "cargo test: WebTransport (features off by default: engineio/webtransport, eio-cli/webtransport)"
+cargo test --locked -p engineio --features webtransport --test server_webtransport --test browser_webtransport
+cargo test --locked -p eio-cli --features webtransport --test webtransport_serve
+
+step "cargo test: the Redis bridge (features off by default: engineio/redis, eio-cli/redis; each test runs its own redis-server)"
+cargo test --locked -p engineio --features redis --lib redis::
+cargo test --locked -p engineio --features redis --test server_redis
+cargo test --locked -p engineio --features redis --doc redis
+cargo test --locked -p eio-cli --features redis --test redis_bridge
 
 step "Python package engineio_rs (crates/engineio-py): fmt, clippy, maturin develop, ruff, pytest"
 PY_CRATE=crates/engineio-py

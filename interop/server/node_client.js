@@ -15,6 +15,9 @@
 //   waitUpgrade   also wait for the "upgrade" event before being done
 //   pings         also wait for this many server pings before being done
 //   closeWhenDone call socket.close() once done (else wait for the server to close)
+//   v3            use engine.io-client 3.x (Engine.IO v3, npm alias engine.io-client-v3)
+//                 instead of 6.x; its heartbeat answers count as "pings"
+//   forceBase64   engine.io-client `forceBase64` (binary as base64 text, b64=1)
 // A message is {"text":"..."} or {"binary":[bytes]}.
 //
 // Output: one JSON object per line on stdout, in event order, each with "t"
@@ -32,11 +35,11 @@
 // The process exits 0 after the "close" event. The Rust test kills it on a hang.
 "use strict";
 
-// Resolved from interop/node_modules (installed by scripts/install-test-deps.sh).
-const { Socket } = require("engine.io-client");
-
 const url = process.argv[2];
 const opts = JSON.parse(process.argv[3] || "{}");
+
+// Resolved from interop/node_modules (installed by scripts/install-test-deps.sh).
+const { Socket } = opts.v3 ? require("engine.io-client-v3") : require("engine.io-client");
 
 const t0 = Date.now();
 
@@ -71,6 +74,7 @@ function describe(value) {
 const clientOpts = {};
 if (opts.transports) clientOpts.transports = opts.transports;
 if (opts.upgrade !== undefined) clientOpts.upgrade = opts.upgrade;
+if (opts.forceBase64) clientOpts.forceBase64 = true;
 
 const socket = new Socket(url, clientOpts);
 
@@ -152,7 +156,9 @@ socket.on("message", (data) => {
   checkDone();
 });
 
-socket.on("ping", () => {
+// v4: the server pinged. v3: the client pings ("ping" when it sends one),
+// and the server's answer is "pong": that is the heartbeat that counts.
+socket.on(opts.v3 ? "pong" : "ping", () => {
   pings += 1;
   emit({ event: "ping" });
   checkDone();

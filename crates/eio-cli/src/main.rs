@@ -4,6 +4,8 @@
 //! - `eio connect URL`: a client that sends and prints messages;
 //! - `eio bench MODE URL`: benchmarks against any server (echo over either
 //!   transport, idle sessions, handshakes, broadcasts);
+//! - `eio emit --redis URL`: a message or a disconnect for the sessions
+//!   of `eio serve --redis` nodes, from outside;
 //! - `eio soak MODE URL`: load and fault runs (abandoned sessions, numbered
 //!   traffic, idle sessions held) with figures;
 //! - `eio --help` lists every command and option.
@@ -21,6 +23,7 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 mod bench;
 mod connect;
+mod emit;
 mod process;
 mod report;
 mod serve;
@@ -47,6 +50,9 @@ enum Command {
     /// Load and fault runs: abandoned sessions, numbered traffic, idle
     /// sessions held.
     Soak(soak::SoakArgs),
+    /// Send a message to one session or all sessions of `eio serve --redis`
+    /// nodes, or close a session, through their Redis.
+    Emit(emit::EmitArgs),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +79,7 @@ fn main() -> ExitCode {
     let result = match command {
         Command::Serve(args) => runtime.block_on(serve::run(args)),
         Command::Soak(args) => runtime.block_on(soak::run(args)),
+        Command::Emit(args) => runtime.block_on(emit::run(args)),
         Command::Connect(_) | Command::Bench(_) => Ok(()),
     };
     finish(result)

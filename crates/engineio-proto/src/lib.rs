@@ -12,8 +12,10 @@
 //! |---|---|---|
 //! | WebSocket ([`Frame`]) | text frame `4hello` | binary frame with the raw bytes |
 //! | long-polling payload ([`decode_payload`], [`encode_payload`]) | `4hello` | `b` + base64 |
+//! | WebTransport stream ([`webtransport`]) | header `06`, then `4hello` | header with the top bit set, then the raw bytes |
 //!
-//! Packets in a payload are joined by [`RECORD_SEPARATOR`] (`0x1E`).
+//! Packets in a payload are joined by [`RECORD_SEPARATOR`] (`0x1E`); on a
+//! WebTransport stream each packet has a length header.
 //!
 //! # Examples
 //!
@@ -31,23 +33,28 @@
 #![deny(missing_docs)]
 #![warn(clippy::unwrap_used)]
 
+pub mod bridge;
 pub mod client;
+pub mod eio3;
 mod encoded;
 mod error;
 mod handshake;
 mod json;
+mod node;
 mod packet;
 mod payload;
 mod reason;
 pub mod server;
 mod sid;
 mod transport;
+pub mod webtransport;
 mod ws;
 
 pub use encoded::EncodedPacket;
 pub use error::{DecodeError, SendError};
 pub use handshake::Handshake;
 pub use json::{JsonError, SendJsonError};
+pub use node::{InvalidNodeId, NODE_ID_MAX_LEN, NODE_SEPARATOR, NodeId};
 pub use packet::{Message, PROBE, Packet, PacketType};
 pub use payload::{
     PayloadEncoder, PayloadLimits, RECORD_SEPARATOR, decode_payload, encode_payload,

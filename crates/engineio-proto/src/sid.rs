@@ -8,6 +8,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use thiserror::Error;
 
+use crate::node::{NODE_SEPARATOR, NodeId};
+
 /// The number of characters in a generated session id.
 pub const SID_LEN: usize = 20;
 
@@ -70,6 +72,77 @@ impl Sid {
             len: SID_LEN as u8,
             bytes,
         }
+    }
+
+    /// Draws a new random session id for a server node: `<node>.` and 20
+    /// random characters (120 bits, as [`Sid::generate`]), at most
+    /// [`SID_MAX_LEN`] characters since a [`NodeId`] is short enough.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio_proto::{NodeId, Sid};
+    /// let sid = Sid::generate_on(&NodeId::new("n1").unwrap());
+    /// assert_eq!(sid.as_str().len(), "n1.".len() + 20);
+    /// assert_eq!(sid.node(), Some("n1"));
+    /// ```
+    pub fn generate_on(node: &NodeId) -> Self {
+        let random = Self::generate();
+        Self::on_node(node, random.as_str()).unwrap_or(random)
+    }
+
+    /// A session id of a server node whose rest is an application's own id
+    /// (the `generate_id` hook of a server with a node id): `<node>.<id>`.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidSid`] when `id` holds a character outside `A-Z a-z 0-9 - _ .`,
+    /// is empty, or is too long for the whole to fit in [`SID_MAX_LEN`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio_proto::{NodeId, Sid};
+    /// let node = NodeId::new("n2").unwrap();
+    /// assert_eq!(Sid::on_node(&node, "user-7.Xk3Vq")?.as_str(), "n2.user-7.Xk3Vq");
+    /// assert!(Sid::on_node(&node, &"x".repeat(38)).is_err()); // 41 characters in all
+    /// # Ok::<(), engineio_proto::InvalidSid>(())
+    /// ```
+    pub fn on_node(node: &NodeId, id: &str) -> Result<Self, InvalidSid> {
+        if id.is_empty() {
+            return Err(InvalidSid);
+        }
+        let node = node.as_str();
+        if node.len() + 1 + id.len() > SID_MAX_LEN {
+            return Err(InvalidSid);
+        }
+        let mut whole = [0u8; SID_MAX_LEN];
+        whole[..node.len()].copy_from_slice(node.as_bytes());
+        whole[node.len()] = NODE_SEPARATOR as u8;
+        whole[node.len() + 1..node.len() + 1 + id.len()].copy_from_slice(id.as_bytes());
+        std::str::from_utf8(&whole[..node.len() + 1 + id.len()])
+            .map_err(|_| InvalidSid)?
+            .parse()
+    }
+
+    /// The node the id names: what comes before its first `.`, if it has
+    /// one and it is not empty. A server with a node id gives every session
+    /// an id that starts with it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio_proto::Sid;
+    /// assert_eq!(Sid::custom("n3.Xk3Vq_9rT2")?.node(), Some("n3"));
+    /// assert_eq!(Sid::generate().node(), None);
+    /// assert_eq!(Sid::custom(".abc")?.node(), None);
+    /// # Ok::<(), engineio_proto::InvalidSid>(())
+    /// ```
+    pub fn node(&self) -> Option<&str> {
+        self.as_str()
+            .split_once(NODE_SEPARATOR)
+            .map(|(node, _)| node)
+            .filter(|node| !node.is_empty())
     }
 
     /// An application's own session id (the Node server's `generateId`):

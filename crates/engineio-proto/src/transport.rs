@@ -1,4 +1,4 @@
-//! The two transports: HTTP long-polling and WebSocket.
+//! The transports: HTTP long-polling, WebSocket and WebTransport.
 
 use std::fmt;
 use std::str::FromStr;
@@ -14,7 +14,8 @@ use thiserror::Error;
 ///
 /// assert_eq!("websocket".parse::<Transport>().unwrap(), Transport::WebSocket);
 /// assert_eq!(Transport::Polling.as_str(), "polling");
-/// assert!("webtransport".parse::<Transport>().is_err());
+/// assert_eq!("webtransport".parse::<Transport>().unwrap(), Transport::WebTransport);
+/// assert!("flash".parse::<Transport>().is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Transport {
@@ -22,6 +23,11 @@ pub enum Transport {
     Polling,
     /// WebSocket: one packet per frame.
     WebSocket,
+    /// WebTransport (HTTP/3 over QUIC): packets with a length header on one
+    /// bidirectional stream ([`crate::webtransport`]). It is not an HTTP
+    /// transport: a `transport=webtransport` request is refused, the
+    /// session is opened or upgraded on the stream itself.
+    WebTransport,
 }
 
 impl Transport {
@@ -37,7 +43,22 @@ impl Transport {
         match self {
             Self::Polling => "polling",
             Self::WebSocket => "websocket",
+            Self::WebTransport => "webtransport",
         }
+    }
+
+    /// Whether packets go on one connection in both directions (WebSocket,
+    /// WebTransport) rather than in HTTP requests (polling).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio_proto::Transport;
+    /// assert!(Transport::WebTransport.is_stream());
+    /// assert!(!Transport::Polling.is_stream());
+    /// ```
+    pub const fn is_stream(self) -> bool {
+        !matches!(self, Self::Polling)
     }
 }
 
@@ -47,17 +68,18 @@ impl fmt::Display for Transport {
     }
 }
 
-/// The error for a transport name that is neither `polling` nor `websocket`.
+/// The error for a transport name that is not `polling`, `websocket` or
+/// `webtransport`.
 ///
 /// # Examples
 ///
 /// ```
 /// # use engineio_proto::Transport;
 /// let err = "abc".parse::<Transport>().unwrap_err();
-/// assert_eq!(err.to_string(), "unknown transport \"abc\" (expected polling or websocket)");
+/// assert_eq!(err.to_string(), "unknown transport \"abc\" (expected polling, websocket or webtransport)");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("unknown transport {0:?} (expected polling or websocket)")]
+#[error("unknown transport {0:?} (expected polling, websocket or webtransport)")]
 pub struct UnknownTransport(pub String);
 
 impl FromStr for Transport {
@@ -67,6 +89,7 @@ impl FromStr for Transport {
         match s {
             "polling" => Ok(Self::Polling),
             "websocket" => Ok(Self::WebSocket),
+            "webtransport" => Ok(Self::WebTransport),
             other => Err(UnknownTransport(other.to_owned())),
         }
     }

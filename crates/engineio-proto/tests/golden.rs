@@ -945,7 +945,7 @@ mod transport {
             "Polling",
             " polling",
             "polling ",
-            "webtransport",
+            "WebTransport",
             "ws",
             "flashsocket",
         ] {
@@ -961,7 +961,7 @@ mod transport {
     fn error_message() {
         assert_eq!(
             "abc".parse::<Transport>().unwrap_err().to_string(),
-            "unknown transport \"abc\" (expected polling or websocket)"
+            "unknown transport \"abc\" (expected polling, websocket or webtransport)"
         );
     }
 }

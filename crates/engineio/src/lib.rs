@@ -6,6 +6,9 @@
 //! | `client` | yes | [`client`]: the async client |
 //! | `blocking` | yes | the blocking client, a facade over the async one |
 //! | `tls` | yes | `https://` and `wss://` for the clients, through rustls |
+//! | `server-tls` | yes | `https://`, `wss://` and HTTP/2 (ALPN) for the standalone server: [`server::Server::listen_tls`], through rustls |
+//! | `redis` | no | [`redis`]: sends, broadcasts and disconnects across server nodes through Redis or Valkey (`RedisBridge`), and a write-only `RedisEmitter`, through the `redis` crate; implies `server` |
+//! | `webtransport` | no | WebTransport (HTTP/3 over QUIC, on UDP) for the server: `Server::listen_webtransport` and `WebTransportConfig`, through the `wtransport` crate (quinn); implies `server-tls` |
 //!
 //! The protocol itself (packets, payloads, handshake, session state) lives in
 //! the sans-I/O crate [`engineio_proto`], re-exported here as [`proto`].
@@ -17,7 +20,9 @@
 #![warn(clippy::unwrap_used)]
 
 pub use engineio_proto as proto;
-pub use engineio_proto::{JsonError, Message, SID_MAX_LEN, SendJsonError, Sid, Transport};
+pub use engineio_proto::{
+    InvalidNodeId, JsonError, Message, NodeId, SID_MAX_LEN, SendJsonError, Sid, Transport,
+};
 
 #[cfg(feature = "client")]
 pub mod client;
@@ -25,6 +30,8 @@ pub mod client;
 pub mod deflate;
 #[cfg(any(feature = "server", feature = "client"))]
 pub use deflate::PerMessageDeflate;
+#[cfg(feature = "redis")]
+pub mod redis;
 #[cfg(feature = "server")]
 pub mod server;
 #[cfg(any(feature = "server", feature = "client"))]

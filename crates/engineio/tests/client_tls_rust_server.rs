@@ -1,7 +1,9 @@
-//! TLS end to end with both of our ends: our server behind a rustls
-//! acceptor with a self-signed certificate made in the test, and our client,
-//! over https (then the upgrade to wss) and wss only. Verification with the
+//! TLS end to end with both of our ends: our server (`Server::serve_tls`
+//! with a rustls `ServerConfig` of the test's own, `TlsConfig::from_rustls`)
+//! with a self-signed certificate made in the test, and our client, over
+//! https (then the upgrade to wss) and wss only. Verification with the
 //! custom CA succeeds; without it the connection fails with a TLS error.
+//! Mutual TLS: the server asks for a client certificate.
 
 mod support;
 
@@ -9,6 +11,7 @@ use std::sync::Arc;
 
 use engineio::Transport;
 use engineio::client::{Client, ConnectionError, Event};
+use engineio::server::TlsConfig;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 /// Starts an echo server on 127.0.0.1 behind TLS; returns its port and the
@@ -47,8 +50,11 @@ async fn tls_echo_server_verifying(client_ca: Option<CertificateDer<'static>>) -
         }
     };
     let config = builder.with_single_cert(chain, key).unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let port = support::tls::serve_tls(support::tls::echo_server(), acceptor).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let tls = TlsConfig::from_rustls(Arc::new(config));
+    let server = support::tls::echo_server();
+    tokio::spawn(async move { server.serve_tls(listener, tls).await });
     (port, pem)
 }
 

@@ -313,7 +313,7 @@ async fn node_echo(transport: &str) {
     // WebSocket it just closes the socket.
     let reason = match transport {
         Transport::Polling => "client disconnect",
-        Transport::WebSocket => "transport close",
+        _ => "transport close",
     };
     assert_eq!(
         seen,

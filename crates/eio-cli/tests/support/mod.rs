@@ -1,6 +1,6 @@
 //! `eio serve` as the CLI's integration tests run it: on 127.0.0.1 with an
-//! ephemeral port, its URL read from the banner, its standard output read
-//! line by line, killed when dropped.
+//! ephemeral port, its URL read from the banner, its standard output and
+//! error read line by line, killed when dropped.
 #![allow(dead_code, unreachable_pub)]
 
 use std::io::{BufRead as _, BufReader};
@@ -14,9 +14,13 @@ pub const EIO: &str = env!("CARGO_BIN_EXE_eio");
 /// A running `eio serve`; killed on drop.
 pub struct Serve {
     pub child: Child,
-    /// `http://127.0.0.1:PORT`, without the Engine.IO path.
+    /// `http://127.0.0.1:PORT` (`https://` with `--tls-cert`), without the
+    /// Engine.IO path.
     pub url: String,
     lines: mpsc::Receiver<String>,
+    errors: mpsc::Receiver<String>,
+    /// Standard error lines read so far.
+    seen_errors: Vec<String>,
 }
 
 impl Serve {
@@ -40,27 +44,28 @@ impl Serve {
             .args(["serve", "--port", "0"])
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in stdout.lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
+        let lines = read_lines(child.stdout.take().unwrap());
+        let errors = read_lines(child.stderr.take().unwrap());
         let banner = lines
             .recv_timeout(Duration::from_secs(20))
             .expect("no banner from eio serve");
         // "eio echo server on http://127.0.0.1:PORT/engine.io/ (...)"
         let url = banner
             .split_whitespace()
-            .find(|w| w.starts_with("http://"))
+            .find(|w| w.starts_with("http://") || w.starts_with("https://"))
             .expect("the banner names the URL")
             .trim_end_matches("/engine.io/")
             .to_owned();
-        Self { child, url, lines }
+        Self {
+            child,
+            url,
+            lines,
+            errors,
+            seen_errors: Vec::new(),
+        }
     }
 
     /// The next line the server printed.
@@ -70,9 +75,41 @@ impl Serve {
             .expect("eio serve printed nothing")
     }
 
+    /// The lines the server printed that were not read yet, without
+    /// waiting.
+    pub fn drain_lines(&self) -> Vec<String> {
+        self.lines.try_iter().collect()
+    }
+
+    /// Waits up to `timeout` for a line of standard error holding `text`,
+    /// and returns it (`None` if none came).
+    pub fn stderr_line(&mut self, text: &str, timeout: Duration) -> Option<String> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(line) = self.seen_errors.iter().find(|line| line.contains(text)) {
+                return Some(line.clone());
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.errors.recv_timeout(left) {
+                Ok(line) => self.seen_errors.push(line),
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// What the server printed on standard error so far.
+    pub fn stderr(&mut self) -> String {
+        while let Ok(line) = self.errors.try_recv() {
+            self.seen_errors.push(line);
+        }
+        self.seen_errors.join("\n")
+    }
+
     /// `host:port`.
     pub fn addr(&self) -> &str {
-        self.url.trim_start_matches("http://")
+        self.url
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
     }
 
     /// The server's process id, as a command-line argument.
@@ -86,6 +123,17 @@ impl Drop for Serve {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Reads `stream` line by line on a thread of its own, into a channel.
+fn read_lines(stream: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    lines
 }
 
 /// A port nothing listens on (bound, then freed).

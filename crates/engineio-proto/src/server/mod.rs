@@ -9,10 +9,15 @@
 mod client_packet;
 mod request;
 mod session;
+mod wire;
 
 pub use client_packet::decode_client_packet;
-pub use request::{ErrorCode, ErrorResponse, HttpError, Route, route, wants_base64};
+pub use request::{
+    ErrorCode, ErrorResponse, HttpError, Route, RouteOptions, Routed, route, route_request,
+    wants_base64,
+};
 pub use session::{
     CLOSE_MESSAGE_TOO_BIG, Closed, Dispatch, Events, RequestError, SendError, Session,
     SessionConfig, WsEnd, WsFinish, WsId, WsTransmit,
 };
+pub use wire::{Protocol, Wire};

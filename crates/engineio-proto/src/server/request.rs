@@ -8,6 +8,8 @@
 use std::fmt;
 
 use super::RequestError;
+use super::wire::{Protocol, Wire};
+use crate::eio3::{BinaryEncoding, JsonpIndex};
 use crate::sid::Sid;
 use crate::transport::Transport;
 
@@ -249,13 +251,38 @@ pub enum Route {
     },
 }
 
+impl Route {
+    /// The session the request names, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use engineio_proto::{Sid, Transport};
+    /// use engineio_proto::server::Route;
+    ///
+    /// let sid = Sid::generate();
+    /// assert_eq!(Route::Poll(sid).sid(), Some(sid));
+    /// assert_eq!(Route::Handshake(Transport::Polling).sid(), None);
+    /// ```
+    pub fn sid(&self) -> Option<Sid> {
+        match self {
+            Self::Poll(sid) | Self::Post(sid) | Self::Upgrade(sid) | Self::Refused { sid, .. } => {
+                Some(*sid)
+            }
+            Self::CloseWebSocket(sid) => *sid,
+            Self::Preflight | Self::Handshake(_) => None,
+        }
+    }
+}
+
 /// The engine.io query parameters we act on.
 #[derive(Debug, Default)]
 struct Query<'a> {
     eio: Option<std::borrow::Cow<'a, str>>,
     transport: Option<std::borrow::Cow<'a, str>>,
     sid: Option<std::borrow::Cow<'a, str>>,
-    jsonp: bool,
+    jsonp: Option<std::borrow::Cow<'a, str>>,
+    b64: bool,
 }
 
 fn parse_query(query: &str) -> Query<'_> {
@@ -265,11 +292,69 @@ fn parse_query(query: &str) -> Query<'_> {
             "EIO" => parsed.eio = Some(value),
             "transport" => parsed.transport = Some(value),
             "sid" => parsed.sid = Some(value),
-            "j" => parsed.jsonp = true,
+            "j" => parsed.jsonp = Some(value),
+            "b64" => parsed.b64 = !value.is_empty(),
             _ => {}
         }
     }
     parsed
+}
+
+/// What the server accepts besides plain Engine.IO v4, for
+/// [`route_request`].
+///
+/// # Examples
+///
+/// ```
+/// use engineio_proto::Transport;
+/// use engineio_proto::server::RouteOptions;
+///
+/// let options = RouteOptions { allow_eio3: true, ..RouteOptions::new(&[Transport::Polling]) };
+/// assert!(!options.jsonp);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct RouteOptions<'a> {
+    /// The transports the server has enabled.
+    pub transports: &'a [Transport],
+    /// Serve Engine.IO v3 clients (`EIO=3`, or no `EIO`), as Node's
+    /// `allowEIO3`.
+    pub allow_eio3: bool,
+    /// Serve JSONP polling (a `j` parameter) to v3 and v4 clients.
+    pub jsonp: bool,
+}
+
+impl<'a> RouteOptions<'a> {
+    /// Plain Engine.IO v4 over `transports`: no v3, no JSONP.
+    pub fn new(transports: &'a [Transport]) -> Self {
+        Self {
+            transports,
+            allow_eio3: false,
+            jsonp: false,
+        }
+    }
+}
+
+/// A routed request: what it is, and how its session speaks (for a
+/// handshake, the session's [`Wire`]; for other requests, what the request
+/// says, which must match the session's).
+///
+/// # Examples
+///
+/// ```
+/// use engineio_proto::Transport;
+/// use engineio_proto::server::{Protocol, Route, RouteOptions, route_request};
+///
+/// let options = RouteOptions { allow_eio3: true, ..RouteOptions::new(&[Transport::Polling]) };
+/// let routed = route_request("GET", "EIO=3&transport=polling", false, &options).unwrap();
+/// assert_eq!(routed.route, Route::Handshake(Transport::Polling));
+/// assert_eq!(routed.wire.protocol, Protocol::V3);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Routed {
+    /// What the request is.
+    pub route: Route,
+    /// The protocol revision, binary encoding and JSONP index it names.
+    pub wire: Wire,
 }
 
 /// Routes a request to the engine.io path.
@@ -309,8 +394,57 @@ pub fn route(
     websocket_upgrade: bool,
     transports: &[Transport],
 ) -> Result<Route, HttpError> {
+    route_request(
+        method,
+        query,
+        websocket_upgrade,
+        &RouteOptions::new(transports),
+    )
+    .map(|routed| routed.route)
+}
+
+/// [`route`], with Engine.IO v3 and JSONP polling when `options` allow
+/// them: the route, and the [`Wire`] the request names.
+///
+/// With `allow_eio3`, `EIO=4` is v4 and anything else (`EIO=3`, no `EIO`)
+/// v3, as the Node server reads it. With `jsonp`, a polling request with a
+/// `j` parameter is JSONP; its index must be digits (Node keeps the digits
+/// of any `j`, which for a `j` without digits writes a script that cannot
+/// run; we answer 400 code 3 instead, as python-engineio does).
+///
+/// # Errors
+///
+/// The [`HttpError`] to answer with.
+///
+/// # Examples
+///
+/// ```
+/// use engineio_proto::Transport;
+/// use engineio_proto::server::{ErrorCode, RouteOptions, route_request};
+///
+/// let options = RouteOptions { jsonp: true, ..RouteOptions::new(&[Transport::Polling]) };
+/// let routed = route_request("GET", "EIO=4&transport=polling&j=0", false, &options).unwrap();
+/// assert_eq!(routed.wire.jsonp.unwrap().as_str(), "0");
+/// let refused = route_request("GET", "EIO=4&transport=polling&j=alert(1)", false, &options);
+/// assert_eq!(refused.unwrap_err().code, ErrorCode::BadRequest);
+/// ```
+pub fn route_request(
+    method: &str,
+    query: &str,
+    websocket_upgrade: bool,
+    options: &RouteOptions<'_>,
+) -> Result<Routed, HttpError> {
+    let transports = options.transports;
     let query = parse_query(query);
     let transport = match query.transport.as_deref().map(str::parse::<Transport>) {
+        // WebTransport sessions open on their stream, never over HTTP (as
+        // the Node server, which answers this with code 0 too).
+        Some(Ok(Transport::WebTransport)) => {
+            return Err(HttpError::new(
+                ErrorCode::TransportUnknown,
+                "webtransport is not an HTTP transport: it opens over HTTP/3 (WebTransport)",
+            ));
+        }
         Some(Ok(transport)) if transports.contains(&transport) => transport,
         Some(Ok(transport)) => {
             return Err(HttpError::new(
@@ -331,8 +465,9 @@ pub fn route(
             ));
         }
     };
-    match query.eio.as_deref() {
-        Some("4") => {}
+    let protocol = match query.eio.as_deref() {
+        Some("4") => Protocol::V4,
+        _ if options.allow_eio3 => Protocol::V3,
         Some(other) => {
             return Err(HttpError::new(
                 ErrorCode::UnsupportedProtocolVersion,
@@ -345,18 +480,38 @@ pub fn route(
                 "missing EIO parameter (this server speaks EIO=4)",
             ));
         }
-    }
-    if query.jsonp {
-        return Err(HttpError::new(
-            ErrorCode::BadRequest,
-            "JSONP polling (the j parameter) is not supported",
-        ));
-    }
+    };
+    let jsonp =
+        match query.jsonp.as_deref() {
+            None => None,
+            Some(_) if !options.jsonp => {
+                return Err(HttpError::new(
+                    ErrorCode::BadRequest,
+                    "JSONP polling (the j parameter) is not enabled on this server",
+                ));
+            }
+            // A WebSocket is never JSONP (Node ignores `j` there too).
+            Some(_) if transport == Transport::WebSocket || websocket_upgrade => None,
+            Some(index) => Some(JsonpIndex::parse(index).map_err(|err| {
+                HttpError::new(ErrorCode::BadRequest, &format!("{err} (j={index})"))
+            })?),
+        };
+    let binary = if query.b64 {
+        BinaryEncoding::Base64
+    } else {
+        BinaryEncoding::Raw
+    };
+    let wire = Wire {
+        protocol,
+        binary,
+        jsonp,
+    };
+    let routed = |route| Routed { route, wire };
     if method == "OPTIONS" {
-        return Ok(Route::Preflight);
+        return Ok(routed(Route::Preflight));
     }
     let Some(sid) = query.sid else {
-        return handshake_route(method, transport, websocket_upgrade);
+        return handshake_route(method, transport, websocket_upgrade).map(routed);
     };
     let sid: Sid = sid
         .parse()
@@ -365,7 +520,7 @@ pub fn route(
         sid,
         error: HttpError::new(ErrorCode::BadRequest, detail),
     };
-    Ok(match (method, transport, websocket_upgrade) {
+    Ok(routed(match (method, transport, websocket_upgrade) {
         ("GET", Transport::Polling, false) => Route::Poll(sid),
         ("POST", Transport::Polling, false) => Route::Post(sid),
         ("GET", Transport::WebSocket, true) => Route::Upgrade(sid),
@@ -379,7 +534,7 @@ pub fn route(
         _ => refused(&format!(
             "{method} is not an engine.io method (use GET or POST)"
         )),
-    })
+    }))
 }
 
 /// Routes a request without a sid: a handshake, if anything.
@@ -402,6 +557,8 @@ fn handshake_route(
             ErrorCode::BadRequest,
             "transport=websocket without a WebSocket upgrade",
         )),
+        // Refused by `route_request` before it gets here.
+        (Transport::WebTransport, _) => Err(HttpError::new(ErrorCode::TransportUnknown, "")),
     }
 }
 
@@ -518,6 +675,24 @@ mod tests {
     fn code(method: &str, query: &str, ws: bool) -> (u16, ErrorCode) {
         let err = route(method, query, ws, &ALL).unwrap_err();
         (err.status, err.code)
+    }
+
+    #[test]
+    fn webtransport_is_not_an_http_transport() {
+        let all = [
+            Transport::Polling,
+            Transport::WebSocket,
+            Transport::WebTransport,
+        ];
+        for (method, ws) in [("GET", false), ("GET", true), ("POST", false)] {
+            for query in [
+                "EIO=4&transport=webtransport",
+                "EIO=4&transport=webtransport&sid=abc",
+            ] {
+                let err = route(method, query, ws, &all).unwrap_err();
+                assert_eq!((err.status, err.code), (400, ErrorCode::TransportUnknown));
+            }
+        }
     }
 
     #[test]

@@ -204,6 +204,11 @@ impl ServerBuilder {
     /// 400 `{"code":3,"message":"Bad request"}`, as Node answers a failing
     /// `generateId`, and logged.
     ///
+    /// With a [`node_id`](super::ServerConfig::node_id), the server puts the
+    /// node id and a `.` before each id the hook gives (`n1.<the hook's
+    /// id>`), so a load balancer can still route by the sid; the whole must
+    /// fit in `SID_MAX_LEN` characters.
+    ///
     /// # Examples
     ///
     /// ```

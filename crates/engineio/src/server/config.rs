@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use engineio_proto::Transport;
 use engineio_proto::server::SessionConfig;
+use engineio_proto::{NodeId, Transport};
 
 use super::cookie::CookieConfig;
 use super::cors::CorsPolicy;
@@ -35,6 +35,9 @@ use crate::deflate::PerMessageDeflate;
 /// | [`per_message_deflate`](Self::per_message_deflate) | off | (Node's `perMessageDeflate`) |
 /// | [`max_inbox`](Self::max_inbox) | 128 messages | (none: unbounded) |
 /// | [`async_handlers`](Self::async_handlers) | false (in order) | `async_handlers` (default true there) |
+/// | [`allow_eio3`](Self::allow_eio3) | false | (Node's `allowEIO3`; python-engineio has none) |
+/// | [`jsonp`](Self::jsonp) | false | (always on in python-engineio and Node) |
+/// | [`node_id`](Self::node_id) | none | (none; Node's `generateId` can do part of it) |
 ///
 /// # Examples
 ///
@@ -73,6 +76,9 @@ pub struct ServerConfig {
     pub(crate) async_handlers: bool,
     pub(crate) max_sessions: Option<usize>,
     pub(crate) per_message_deflate: Option<PerMessageDeflate>,
+    pub(crate) allow_eio3: bool,
+    pub(crate) jsonp: bool,
+    pub(crate) node_id: Option<NodeId>,
 }
 
 impl Default for ServerConfig {
@@ -100,6 +106,9 @@ impl Default for ServerConfig {
             async_handlers: false,
             max_sessions: None,
             per_message_deflate: None,
+            allow_eio3: false,
+            jsonp: false,
+            node_id: None,
         }
     }
 }
@@ -185,8 +194,11 @@ impl ServerConfig {
         self
     }
 
-    /// The transports clients may use (default both). The handshake never
+    /// The HTTP transports clients may use (default both). The handshake never
     /// offers an upgrade to a disabled transport (python-engineio does).
+    /// WebTransport needs no entry here: it is served, and offered as an
+    /// upgrade from polling, while `Server::listen_webtransport` runs
+    /// (feature `webtransport`); an entry for it is ignored.
     ///
     /// # Panics
     ///
@@ -509,6 +521,105 @@ impl ServerConfig {
     pub fn async_handlers(mut self, concurrent: bool) -> Self {
         self.async_handlers = concurrent;
         self
+    }
+
+    /// Serves Engine.IO v3 clients (Socket.IO v2's `engine.io-client` 3.x)
+    /// besides v4 (default false, as Node's `allowEIO3`). A request with
+    /// `EIO=4` is v4; any other (`EIO=3`, no `EIO`) is v3: the client pings
+    /// and the server answers (the session ends `ping_interval +
+    /// ping_timeout` after the last ping), polling payloads are
+    /// length-prefixed (binary as a binary payload, or base64 with `b64=1`),
+    /// and binary WebSocket frames carry their packet type byte. Off, a v3
+    /// request gets 400 `{"code":5,"message":"Unsupported protocol version"}`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::server::ServerConfig;
+    /// let config = ServerConfig::default().allow_eio3(true);
+    /// # let _ = config;
+    /// ```
+    pub fn allow_eio3(mut self, allow: bool) -> Self {
+        self.allow_eio3 = allow;
+        self
+    }
+
+    /// Serves JSONP polling (default false): a polling request with a `j`
+    /// query parameter is answered with a script
+    /// `___eio[<j>]("<payload>");` and POSTs its payload as a form field
+    /// `d`, for browsers without CORS (old engine.io-client 3.x with
+    /// `forceJSONP`). The index `j` must be digits (else 400 code 3), so it
+    /// cannot inject script.
+    ///
+    /// Off by default because a JSONP response is a script any page may
+    /// load with a `<script>` tag: it bypasses the [`cors`](Self::cors)
+    /// origin check, which applies to XHR and fetch only. Turn it on only
+    /// for old clients that need it. Off, a request with `j` gets 400 code 3.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::server::ServerConfig;
+    /// let config = ServerConfig::default().allow_eio3(true).jsonp(true);
+    /// # let _ = config;
+    /// ```
+    pub fn jsonp(mut self, enabled: bool) -> Self {
+        self.jsonp = enabled;
+        self
+    }
+
+    /// The name of this server among several behind a load balancer
+    /// (default none). Every session id becomes `<node id>.<random>` (20
+    /// random characters from the CSPRNG, as without a node id), so the
+    /// balancer can send each request of a session to its node by the
+    /// `sid` query parameter alone: no cookie, no IP hashing (HAProxy
+    /// `use-server n1 if { urlp(sid) -m beg n1. }`, nginx `map $arg_sid`;
+    /// see the README's "Deployment behind a load balancer").
+    ///
+    /// With a node id, a request naming a session of *another* node
+    /// (`n2.…` arriving at `n1`) still gets the usual 400 `{"code":1,
+    /// "message":"Session ID unknown"}`, but it is counted
+    /// ([`Server::misrouted_requests`](super::Server::misrouted_requests))
+    /// and logged at warn level, at most once every 10 s: "session of n2
+    /// arrived at n1: the load balancer is not routing by session".
+    ///
+    /// With a [`generate_id`](super::ServerBuilder::generate_id) hook too,
+    /// the node id prefixes the hook's ids: `<node id>.<the hook's id>`, which
+    /// must fit in [`SID_MAX_LEN`](crate::SID_MAX_LEN) characters in all
+    /// (else the handshake is refused, as for any invalid id). The prefix is
+    /// always there, so routing never depends on the hook.
+    ///
+    /// Names are checked when the [`NodeId`] is made: 1 to
+    /// [`NODE_ID_MAX_LEN`](engineio_proto::NODE_ID_MAX_LEN) (19) characters
+    /// of `A-Z a-z 0-9 - _`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use engineio::server::ServerConfig;
+    ///
+    /// let config = ServerConfig::default().node_id("n1".parse()?);
+    /// assert_eq!(config.node().map(|node| node.as_str()), Some("n1"));
+    ///
+    /// let err = "eu.1".parse::<engineio::NodeId>().unwrap_err();
+    /// assert!(err.to_string().contains("only A-Z a-z 0-9 - _ are allowed"));
+    /// # Ok::<(), engineio::InvalidNodeId>(())
+    /// ```
+    pub fn node_id(mut self, node: NodeId) -> Self {
+        self.node_id = Some(node);
+        self
+    }
+
+    /// The node id set by [`node_id`](Self::node_id), if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::server::ServerConfig;
+    /// assert!(ServerConfig::default().node().is_none());
+    /// ```
+    pub fn node(&self) -> Option<&NodeId> {
+        self.node_id.as_ref()
     }
 
     /// The ping interval the handshake advertises: interval plus grace.

@@ -25,9 +25,11 @@ use http::{HeaderMap, Method, Uri};
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ConnectRequest {
-    /// The HTTP method (always GET for a handshake).
+    /// The HTTP method: GET for a handshake, CONNECT for a session opened
+    /// over WebTransport (HTTP/3's extended CONNECT).
     pub method: Method,
-    /// The request URI, with its query string.
+    /// The request URI, with its query string (over WebTransport:
+    /// `https://` + the authority and path of the CONNECT request).
     pub uri: Uri,
     /// The request headers.
     pub headers: HeaderMap,

@@ -25,7 +25,9 @@ use http::header::{self, HeaderMap, HeaderValue};
 #[non_exhaustive]
 pub enum CorsPolicy {
     /// Only the server's own origin: `scheme://Host`, where the scheme comes
-    /// from `X-Forwarded-Proto` (else `http`) and `X-Forwarded-Host` is also
+    /// from `X-Forwarded-Proto`, else from the connection (`https` for our
+    /// TLS listener or an HTTP/2 `:scheme`), else `http`; the host from
+    /// `Host` (or HTTP/2's `:authority`), and `X-Forwarded-Host` is also
     /// accepted. python-engineio's default (`None`).
     #[default]
     SameOrigin,
@@ -73,7 +75,11 @@ impl CorsPolicy {
 
     /// Whether the request's origin is allowed; `None` when the request has
     /// no origin or checks are disabled.
-    pub(crate) fn check(&self, headers: &HeaderMap) -> Option<Result<HeaderValue, String>> {
+    pub(crate) fn check(
+        &self,
+        headers: &HeaderMap,
+        own: RequestOrigin<'_>,
+    ) -> Option<Result<HeaderValue, String>> {
         if matches!(self, Self::Disabled) {
             return None;
         }
@@ -82,7 +88,7 @@ impl CorsPolicy {
             return Some(Err("the Origin header is not valid text".to_owned()));
         };
         let allowed = match self {
-            Self::SameOrigin => same_origin(headers, origin_str),
+            Self::SameOrigin => same_origin(headers, own, origin_str),
             Self::Any | Self::Disabled => true,
             Self::List(list) => list.iter().any(|allowed| allowed == origin_str),
             Self::Callback(allow) => allow(origin_str),
@@ -95,8 +101,33 @@ impl CorsPolicy {
     }
 }
 
+/// Marks a request that came over our TLS listener (an extension), so that
+/// the same-origin check takes `https` as its scheme.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OverTls;
+
+/// What the request itself says of the server's origin, besides its
+/// headers: whether it came over TLS, and the HTTP/2 `:authority`.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RequestOrigin<'a> {
+    pub(crate) secure: bool,
+    pub(crate) authority: Option<&'a str>,
+}
+
+impl<'a> RequestOrigin<'a> {
+    /// Reads it from a request: our TLS listener's mark, or an absolute
+    /// URI (HTTP/2 requests carry `:scheme` and `:authority`).
+    pub(crate) fn of(parts: &'a http::request::Parts) -> Self {
+        Self {
+            secure: parts.extensions.get::<OverTls>().is_some()
+                || parts.uri.scheme_str() == Some("https"),
+            authority: parts.uri.authority().map(http::uri::Authority::as_str),
+        }
+    }
+}
+
 /// Whether `origin` is the server's own origin as the request names it.
-fn same_origin(headers: &HeaderMap, origin: &str) -> bool {
+fn same_origin(headers: &HeaderMap, own: RequestOrigin<'_>, origin: &str) -> bool {
     let first = |name: &str| {
         headers
             .get(name)
@@ -104,8 +135,9 @@ fn same_origin(headers: &HeaderMap, origin: &str) -> bool {
             .and_then(|v| v.split(',').next())
             .map(str::trim)
     };
-    let scheme = first("x-forwarded-proto").unwrap_or("http");
-    [first("host"), first("x-forwarded-host")]
+    let connection_scheme = if own.secure { "https" } else { "http" };
+    let scheme = first("x-forwarded-proto").unwrap_or(connection_scheme);
+    [first("host").or(own.authority), first("x-forwarded-host")]
         .into_iter()
         .flatten()
         .any(|host| origin == format!("{scheme}://{host}"))
@@ -165,7 +197,7 @@ mod tests {
     fn no_origin_is_never_checked() {
         assert!(
             CorsPolicy::SameOrigin
-                .check(&headers(&[("host", "a")]))
+                .check(&headers(&[("host", "a")]), RequestOrigin::default())
                 .is_none()
         );
     }
@@ -173,10 +205,18 @@ mod tests {
     #[test]
     fn same_origin_uses_host_and_forwarded_headers() {
         let ok = headers(&[("host", "a:1"), ("origin", "http://a:1")]);
-        assert!(CorsPolicy::SameOrigin.check(&ok).unwrap().is_ok());
+        assert!(
+            CorsPolicy::SameOrigin
+                .check(&ok, RequestOrigin::default())
+                .unwrap()
+                .is_ok()
+        );
         let bad = headers(&[("host", "a:1"), ("origin", "http://evil")]);
         assert_eq!(
-            CorsPolicy::SameOrigin.check(&bad).unwrap().unwrap_err(),
+            CorsPolicy::SameOrigin
+                .check(&bad, RequestOrigin::default())
+                .unwrap()
+                .unwrap_err(),
             "origin http://evil is not allowed"
         );
         let proxied = headers(&[
@@ -185,7 +225,41 @@ mod tests {
             ("x-forwarded-host", "public.example, other"),
             ("origin", "https://public.example"),
         ]);
-        assert!(CorsPolicy::SameOrigin.check(&proxied).unwrap().is_ok());
+        assert!(
+            CorsPolicy::SameOrigin
+                .check(&proxied, RequestOrigin::default())
+                .unwrap()
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn same_origin_over_tls_and_http2_uses_the_connection() {
+        let tls = RequestOrigin {
+            secure: true,
+            authority: None,
+        };
+        let h1 = headers(&[("host", "a:1"), ("origin", "https://a:1")]);
+        assert!(CorsPolicy::SameOrigin.check(&h1, tls).unwrap().is_ok());
+        assert!(
+            CorsPolicy::SameOrigin
+                .check(&h1, RequestOrigin::default())
+                .unwrap()
+                .is_err()
+        );
+        let h2 = RequestOrigin {
+            secure: true,
+            authority: Some("a:1"),
+        };
+        let no_host = headers(&[("origin", "https://a:1")]);
+        assert!(CorsPolicy::SameOrigin.check(&no_host, h2).unwrap().is_ok());
+        let plain_http_origin = headers(&[("origin", "http://a:1")]);
+        assert!(
+            CorsPolicy::SameOrigin
+                .check(&plain_http_origin, h2)
+                .unwrap()
+                .is_err()
+        );
     }
 
     #[test]
@@ -193,23 +267,32 @@ mod tests {
         let h = headers(&[("origin", "https://x.example")]);
         assert!(
             CorsPolicy::list(["https://x.example"])
-                .check(&h)
+                .check(&h, RequestOrigin::default())
                 .unwrap()
                 .is_ok()
         );
         assert!(
             CorsPolicy::list(["https://y.example"])
-                .check(&h)
+                .check(&h, RequestOrigin::default())
                 .unwrap()
                 .is_err()
         );
         assert!(
             CorsPolicy::callback(|o| o.ends_with(".example"))
-                .check(&h)
+                .check(&h, RequestOrigin::default())
                 .unwrap()
                 .is_ok()
         );
-        assert!(CorsPolicy::Any.check(&h).unwrap().is_ok());
-        assert!(CorsPolicy::Disabled.check(&h).is_none());
+        assert!(
+            CorsPolicy::Any
+                .check(&h, RequestOrigin::default())
+                .unwrap()
+                .is_ok()
+        );
+        assert!(
+            CorsPolicy::Disabled
+                .check(&h, RequestOrigin::default())
+                .is_none()
+        );
     }
 }

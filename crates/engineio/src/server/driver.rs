@@ -6,7 +6,7 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use engineio_proto::server::{Dispatch, Session};
+use engineio_proto::server::{Dispatch, Session, Wire};
 use engineio_proto::{Sid, Transport};
 use futures_util::FutureExt as _;
 
@@ -39,7 +39,11 @@ impl Host for Server {
         if let Some(handler) = handler {
             // Inline, as Node emits them: in order, before the next packet
             // of the WebSocket is read. A panic is logged, not propagated.
-            let run = AssertUnwindSafe(|| handler(self, handle, Transport::WebSocket));
+            let transport = handle
+                .core()
+                .stream_transport()
+                .unwrap_or(Transport::WebSocket);
+            let run = AssertUnwindSafe(|| handler(self, handle, transport));
             if std::panic::catch_unwind(run).is_err() {
                 tracing::error!(handler = what, sid = %handle.sid, "an event handler panicked");
             }
@@ -54,8 +58,9 @@ impl Server {
         &self,
         transport: Transport,
         sid: Sid,
+        wire: Wire,
     ) -> Result<Arc<SessionHandle>, NotOpened> {
-        let handle = self.add_session(transport, sid)?;
+        let handle = self.add_session(transport, sid, wire)?;
         self.rearm_timer(&handle);
         Ok(handle)
     }

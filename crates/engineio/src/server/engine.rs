@@ -11,7 +11,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use engineio_proto::server::Session;
+use engineio_proto::server::{Session, Wire};
 use engineio_proto::{
     DisconnectReason, EncodedPacket, Message, Packet, SendJsonError, Sid, Transport,
 };
@@ -49,6 +49,12 @@ pub(crate) struct Inner {
     pub(crate) shutdown: tokio::sync::watch::Sender<bool>,
     /// The timer task's inbox, once the first session started it.
     timers: std::sync::OnceLock<super::timers::TimerRequests>,
+    /// Requests for sessions of other nodes (with a node id).
+    pub(crate) misrouting: super::misroute::Misrouting,
+    /// How many WebTransport listeners run (polling handshakes offer
+    /// `webtransport` while one does).
+    #[cfg(feature = "webtransport")]
+    pub(crate) webtransport_listeners: std::sync::atomic::AtomicUsize,
 }
 
 /// An Engine.IO server. Cheap to clone: clones share the sessions.
@@ -229,6 +235,9 @@ impl Server {
                 runtime: std::sync::OnceLock::new(),
                 shutdown,
                 timers: std::sync::OnceLock::new(),
+                misrouting: super::misroute::Misrouting::default(),
+                #[cfg(feature = "webtransport")]
+                webtransport_listeners: std::sync::atomic::AtomicUsize::new(0),
             }),
         }
     }
@@ -286,6 +295,29 @@ impl Server {
     /// ```
     pub fn session_count(&self) -> usize {
         self.open_sessions().count()
+    }
+
+    /// How many requests named a session of another node since the server
+    /// started: requests whose sid starts with another node id than this
+    /// server's [`node_id`](ServerConfig::node_id) (always 0 without one).
+    /// Each was answered 400 "Session ID unknown"; a count that grows
+    /// means the load balancer does not send a session's requests to the
+    /// node that holds it (the log says so too, at most once every 10 s).
+    /// Expose it as a metric, or check it in a health probe.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use engineio::server::{Server, ServerConfig};
+    ///
+    /// let server = Server::builder()
+    ///     .config(ServerConfig::default().node_id("n1".parse()?))
+    ///     .build();
+    /// assert_eq!(server.misrouted_requests(), 0);
+    /// # Ok::<(), engineio::InvalidNodeId>(())
+    /// ```
+    pub fn misrouted_requests(&self) -> u64 {
+        self.inner.misrouting.count()
     }
 
     /// Queues a text or binary message for a session. Never blocks.
@@ -440,6 +472,7 @@ impl Server {
         &self,
         transport: Transport,
         sid: Sid,
+        wire: Wire,
     ) -> Result<Arc<SessionHandle>, NotOpened> {
         let _ = self
             .inner
@@ -457,7 +490,7 @@ impl Server {
         let std::collections::hash_map::Entry::Vacant(slot) = sessions.entry(sid) else {
             return Err(NotOpened::IdInUse);
         };
-        let core = Session::new(transport, self.inner.config.session_config(), now());
+        let core = Session::with_wire(transport, self.inner.config.session_config(), wire, now());
         let handle = Arc::new(SessionHandle::new(sid, core));
         slot.insert(handle.clone());
         Ok(handle)

@@ -2,7 +2,10 @@
 //! preflights and error answers.
 
 use bytes::Bytes;
-use engineio_proto::server::{ErrorCode, HttpError, RequestError, Route, Session, route};
+use engineio_proto::eio3::Payload;
+use engineio_proto::server::{
+    ErrorCode, HttpError, RequestError, Route, RouteOptions, Routed, Session, Wire, route_request,
+};
 use engineio_proto::{Packet, Transport};
 use http::header::{self, HeaderMap, HeaderValue};
 use http::request::Parts;
@@ -12,7 +15,7 @@ use http_body_util::{BodyExt, Full, Limited};
 
 use super::answer::{EngineResponse, error, request_error};
 use super::compress;
-use super::cors;
+use super::cors::{self, RequestOrigin};
 use super::engine::Server;
 use super::handle::{Unanswered, now};
 use super::hooks::{ConnectionError, Refusal};
@@ -65,7 +68,7 @@ where
     let server = server.clone();
     let config = &server.inner.config;
     let websocket = ws::is_upgrade_request(&parts.headers);
-    let origin = match config.cors.check(&parts.headers) {
+    let origin = match config.cors.check(&parts.headers, RequestOrigin::of(parts)) {
         None => None,
         Some(Ok(origin)) => Some(origin),
         Some(Err(message)) => {
@@ -75,7 +78,18 @@ where
         }
     };
     let query = parts.uri.query().unwrap_or("");
-    let routed = route(parts.method.as_str(), query, websocket, &config.transports);
+    let options = RouteOptions {
+        transports: &config.transports,
+        allow_eio3: config.allow_eio3,
+        jsonp: config.jsonp,
+    };
+    let routed = route_request(parts.method.as_str(), query, websocket, &options)
+        .and_then(|routed| same_protocol(&server, routed));
+    let (routed, wire) = match routed {
+        Ok(Routed { route, wire }) => (Ok(route), wire),
+        Err(err) => (Err(err), Wire::default()),
+    };
+    let named = routed.as_ref().ok().and_then(Route::sid);
     let hooked = match &routed {
         Ok(Route::Handshake(_)) => Some(true),
         Ok(Route::Poll(_) | Route::Post(_) | Route::Upgrade(_)) => Some(false),
@@ -90,14 +104,24 @@ where
                 .unwrap_or_default();
             (response, Some(parts.headers.clone()))
         }
-        Ok(Route::Handshake(Transport::Polling)) => (handshake(&server, parts).await, None),
-        Ok(Route::Handshake(Transport::WebSocket)) => (ws::handshake(&server, parts).await, None),
+        Ok(Route::Handshake(Transport::Polling)) => (handshake(&server, parts, wire).await, None),
+        Ok(Route::Handshake(Transport::WebSocket)) => {
+            (ws::handshake(&server, parts, wire).await, None)
+        }
+        // `route_request` refuses transport=webtransport: never over HTTP.
+        Ok(Route::Handshake(Transport::WebTransport)) => (
+            error(
+                &HttpError::new(ErrorCode::TransportUnknown, "webtransport"),
+                websocket,
+            ),
+            None,
+        ),
         Ok(Route::Poll(sid)) => {
             let accept = parts.headers.get(header::ACCEPT_ENCODING);
             (poll(&server, sid, accept).await, None)
         }
         Ok(Route::Post(sid)) => (post(&server, sid, &parts.headers, body).await, None),
-        Ok(Route::Upgrade(sid)) => (ws::upgrade(&server, sid, parts), None),
+        Ok(Route::Upgrade(sid)) => (ws::upgrade(&server, sid, parts, &wire), None),
         Ok(Route::CloseWebSocket(sid)) => match sid.filter(|sid| server.handle(*sid).is_none()) {
             Some(_) => (error(&RequestError::Closed.http_error(), true), None),
             None => (ws::accept_and_close(&server, parts), None),
@@ -113,6 +137,18 @@ where
             (error(&answer, websocket), None)
         }
     };
+    if let Some(sid) = named
+        && response
+            .extensions()
+            .get::<Refusal>()
+            .is_some_and(|refusal| refusal.code == Some(ErrorCode::UnknownSid))
+    {
+        let node = config.node_id.as_ref();
+        server
+            .inner
+            .misrouting
+            .check(node, sid, std::time::Instant::now());
+    }
     if let Some(origin) = origin {
         cors::add_headers(
             response.headers_mut(),
@@ -124,14 +160,36 @@ where
     (response, hooked)
 }
 
+/// Refuses a request of a live session whose protocol revision is not the
+/// session's (Node's `PROTOCOL_MISMATCH`: 400 code 3).
+fn same_protocol(server: &Server, routed: Routed) -> Result<Routed, HttpError> {
+    let sid = match &routed.route {
+        Route::Poll(sid) | Route::Post(sid) | Route::Upgrade(sid) => *sid,
+        _ => return Ok(routed),
+    };
+    let session = server
+        .handle(sid)
+        .map(|handle| handle.core().wire().protocol);
+    match session {
+        Some(protocol) if protocol != routed.wire.protocol => Err(HttpError::new(
+            ErrorCode::BadRequest,
+            &format!(
+                "protocol mismatch: the session speaks EIO={protocol}, the request EIO={}",
+                routed.wire.protocol
+            ),
+        )),
+        _ => Ok(routed),
+    }
+}
+
 /// A polling handshake: the open packet, and whatever the connect handler
 /// already sent, in one payload.
-async fn handshake(server: &Server, req: &Parts) -> EngineResponse {
-    let (handle, handshake) = match open_session(server, req, Transport::Polling).await {
+async fn handshake(server: &Server, req: &Parts, wire: Wire) -> EngineResponse {
+    let (handle, handshake) = match open_session(server, req, Transport::Polling, wire).await {
         Ok(opened) => opened,
         Err(response) => return response,
     };
-    let body = handle.update(server, |core| core.open_payload(&Packet::Open(handshake)));
+    let body = handle.update(server, |core| core.open_response(&Packet::Open(handshake)));
     let mut response = payload_response(server, body, req.headers.get(header::ACCEPT_ENCODING));
     if let Some(cookie) = &server.inner.config.cookie
         && let Ok(value) = HeaderValue::from_str(&cookie.header_value(handle.sid.as_str()))
@@ -158,7 +216,7 @@ async fn poll(
         let woken = handle.wake.notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
-        if let Some(body) = handle.update(server, Session::poll_payload) {
+        if let Some(body) = handle.update(server, Session::poll_response) {
             break body;
         }
         woken.await;
@@ -243,16 +301,21 @@ where
         .unwrap_or_default()
 }
 
-/// A 200 with a polling payload, compressed when worth it.
-fn payload_response(server: &Server, body: String, accept: Option<&HeaderValue>) -> EngineResponse {
+/// A 200 with a polling payload (text, or a v3 binary payload), compressed
+/// when worth it.
+fn payload_response(
+    server: &Server,
+    body: Payload,
+    accept: Option<&HeaderValue>,
+) -> EngineResponse {
     let config = &server.inner.config;
     let mut headers = HeaderMap::new();
     headers.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=UTF-8"),
+        HeaderValue::from_static(body.content_type()),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    let mut bytes = Bytes::from(body);
+    let mut bytes = Bytes::from(body.into_bytes());
     if config.http_compression && bytes.len() >= config.compression_threshold {
         let encoding = accept
             .and_then(|v| v.to_str().ok())

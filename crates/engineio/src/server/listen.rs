@@ -1,6 +1,8 @@
 //! The standalone listener: hyper on a tokio TCP listener.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -8,7 +10,9 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
-use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
+use tokio::sync::watch;
 use tower_service::Service;
 
 use super::engine::Server;
@@ -91,12 +95,32 @@ impl Server {
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
+        self.serve_accepting(listener, service, PlainTcp).await;
+    }
+
+    /// The accept loop of [`Server::serve_with`] and, with TLS, of
+    /// `Server::serve_tls_with`: `acceptor` turns each accepted TCP stream
+    /// into what hyper serves, in the connection's own task.
+    pub(super) async fn serve_accepting<S, B, A>(
+        &self,
+        listener: TcpListener,
+        service: S,
+        acceptor: A,
+    ) where
+        S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<BoxError>,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+        A: Acceptor,
+    {
+        let acceptor = Arc::new(acceptor);
         let mut stop = self.inner.shutdown.subscribe();
         if *stop.borrow() {
             return;
         }
         if let Ok(addr) = listener.local_addr() {
-            tracing::info!(%addr, path = self.config().engineio_path(), "engine.io server listening");
+            tracing::info!(%addr, scheme = A::SCHEME, path = self.config().engineio_path(), "engine.io server listening");
         }
         // Accept errors (most often running out of file descriptors) back
         // off from 5 ms to 1 s, doubling, without a busy loop; the open
@@ -140,6 +164,8 @@ impl Server {
                 stream,
                 peer,
                 service.clone(),
+                Arc::clone(&acceptor),
+                stop.clone(),
                 graceful.watcher(),
             ));
         }
@@ -169,11 +195,45 @@ const ACCEPT_BACKOFF_MIN: std::time::Duration = std::time::Duration::from_millis
 /// The longest wait between accepts while they fail.
 const ACCEPT_BACKOFF_MAX: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// How the accept loop turns an accepted TCP stream into the byte stream
+/// hyper serves: as it is ([`PlainTcp`]), or after a TLS handshake. It runs
+/// in the connection's own task, never in the accept loop.
+pub(super) trait Acceptor: Send + Sync + 'static {
+    /// What hyper reads and writes.
+    type Io: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+    /// The URL scheme, for the log.
+    const SCHEME: &'static str;
+    /// The stream to serve, or `None` to close the connection (the
+    /// acceptor logs why).
+    fn accept(
+        &self,
+        stream: TcpStream,
+        peer: SocketAddr,
+    ) -> impl Future<Output = Option<Self::Io>> + Send;
+    /// Adjusts each request of the connection before the service sees it.
+    fn prepare(&self, _request: &mut Request<Incoming>) {}
+}
+
+/// Plain TCP: the stream as it is.
+#[derive(Debug, Clone, Copy)]
+struct PlainTcp;
+
+impl Acceptor for PlainTcp {
+    type Io = TcpStream;
+    const SCHEME: &'static str = "http";
+
+    async fn accept(&self, stream: TcpStream, _peer: SocketAddr) -> Option<TcpStream> {
+        Some(stream)
+    }
+}
+
 /// Serves one TCP connection (HTTP/1.1 with upgrades, or HTTP/2).
-async fn serve_connection<S, B>(
-    stream: tokio::net::TcpStream,
+async fn serve_connection<S, B, A>(
+    stream: TcpStream,
     peer: SocketAddr,
     service: S,
+    acceptor: Arc<A>,
+    mut stop: watch::Receiver<bool>,
     watcher: Watcher,
 ) where
     S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
@@ -181,8 +241,19 @@ async fn serve_connection<S, B>(
     S::Error: Into<BoxError>,
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
+    A: Acceptor,
 {
+    // A handshake still running when the server shuts down is dropped: the
+    // listener is closed, and it must not hold the graceful shutdown.
+    let accepted = tokio::select! {
+        io = acceptor.accept(stream, peer) => io,
+        _ = stop.wait_for(|stopped| *stopped) => None,
+    };
+    let Some(io) = accepted else {
+        return;
+    };
     let hyper_service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+        acceptor.prepare(&mut req);
         req.extensions_mut().insert(PeerAddr(peer));
         let mut service = service.clone();
         async move {
@@ -192,7 +263,7 @@ async fn serve_connection<S, B>(
     });
     let builder = auto::Builder::new(TokioExecutor::new());
     let connection = builder
-        .serve_connection_with_upgrades(TokioIo::new(stream), hyper_service)
+        .serve_connection_with_upgrades(TokioIo::new(io), hyper_service)
         .into_owned();
     if let Err(err) = watcher.watch(connection).await {
         tracing::debug!(%peer, error = %err, "connection ended with an error");

@@ -4,6 +4,13 @@
 //! Build a [`Server`] with [`Server::builder`], then serve it:
 //!
 //! - standalone: [`Server::listen`] or [`Server::serve`];
+//! - standalone over TLS (`https://`, `wss://`, HTTP/2 by ALPN; feature
+//!   `server-tls`): [`Server::listen_tls`] or [`Server::serve_tls`] with a
+//!   [`TlsConfig`];
+//! - WebTransport (HTTP/3 over QUIC, on UDP; feature `webtransport`):
+//!   `Server::listen_webtransport` or `Server::serve_webtransport` with a
+//!   `WebTransportConfig`, beside one of the above: new sessions over
+//!   WebTransport and upgrades of polling sessions;
 //! - inside hyper, tower or axum: [`Server::into_service`] and
 //!   [`Server::layer`] ([`EngineIoService`], [`EngineIoLayer`]), which hand
 //!   every request outside the engine.io path to the inner service.
@@ -38,6 +45,18 @@
 //! its packets are in) and its pong deadline stops counting, so the client is
 //! never timed out for the server's backlog.
 //!
+//! # Several nodes behind a load balancer
+//!
+//! Give each node a [`ServerConfig::node_id`]: its session ids become
+//! `<node id>.<random>`, so the balancer can send every request of a
+//! session to its node by the `sid` parameter, and a node counts and logs
+//! the requests for other nodes' sessions it gets
+//! ([`Server::misrouted_requests`]). The README's "Deployment behind a
+//! load balancer" has tested HAProxy and nginx configurations. To reach
+//! the sessions of other nodes (send, broadcast, disconnect), join the
+//! nodes through Redis with `engineio::redis::RedisBridge` (feature
+//! `redis`).
+//!
 //! # Edges
 //!
 //! Every protocol edge (errors, requests out of order, closes) is answered as
@@ -57,12 +76,17 @@ mod handle;
 mod hooks;
 mod http;
 mod listen;
+mod misroute;
 mod open;
 mod service;
 mod socket;
 mod static_files;
 mod static_service;
 mod timers;
+#[cfg(feature = "server-tls")]
+mod tls;
+#[cfg(feature = "webtransport")]
+mod webtransport;
 mod ws;
 
 pub use crate::deflate::PerMessageDeflate;
@@ -81,6 +105,10 @@ pub use service::{EngineIoLayer, EngineIoService, NotFound, ResponseFuture};
 pub use socket::Socket;
 pub use static_files::{ResolvedFile, StaticEntry, StaticFiles};
 pub use static_service::{ServeStatic, ServeStaticLayer, StaticBody};
+#[cfg(feature = "server-tls")]
+pub use tls::{TlsConfig, TlsConfigError};
+#[cfg(feature = "webtransport")]
+pub use webtransport::WebTransportConfig;
 
 #[cfg(test)]
 mod tests {
@@ -100,5 +128,10 @@ mod tests {
         send_sync::<EngineIoLayer>();
         send_sync::<StaticFiles>();
         send_sync::<ServeStatic<NotFound>>();
+        #[cfg(feature = "server-tls")]
+        {
+            send_sync::<TlsConfig>();
+            send_sync::<TlsConfigError>();
+        }
     }
 }

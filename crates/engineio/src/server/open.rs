@@ -1,12 +1,12 @@
 //! Opening a session: the `allow_request` hook, the session id (ours or the
-//! application's `generate_id`), the connect handler, and the values of the
-//! handshake.
+//! application's `generate_id`, after the node id if there is one), the
+//! connect handler, and the values of the handshake.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use engineio_proto::server::{ErrorCode, HttpError, Session};
-use engineio_proto::{Handshake, Sid, Transport};
+use engineio_proto::server::{ErrorCode, HttpError, Session, Wire};
+use engineio_proto::{Handshake, NodeId, Sid, Transport};
 use http::StatusCode;
 use http::request::Parts;
 
@@ -53,6 +53,7 @@ pub(crate) async fn open_session(
     server: &Server,
     req: &Parts,
     transport: Transport,
+    wire: Wire,
 ) -> Result<(Arc<SessionHandle>, Handshake), EngineResponse> {
     let request = connect_request(req, transport);
     if *server.inner.shutdown.borrow() {
@@ -73,20 +74,27 @@ pub(crate) async fn open_session(
             websocket,
         ));
     }
-    let sid = match &hooks.generate_id {
-        None => Sid::generate(),
-        Some(generate) => {
+    let node = server.inner.config.node_id.as_ref();
+    let sid = match (&hooks.generate_id, node) {
+        (None, None) => Sid::generate(),
+        (None, Some(node)) => Sid::generate_on(node),
+        (Some(generate), node) => {
             let id = generate(&request);
-            match Sid::custom(&id) {
+            let sid = match node {
+                None => Sid::custom(&id),
+                Some(node) => Sid::on_node(node, &id),
+            };
+            match sid {
                 Ok(sid) => sid,
                 Err(err) => {
-                    tracing::error!(id, error = %err, "handshake refused: generate_id gave an invalid session id");
+                    let node = node.map(NodeId::as_str);
+                    tracing::error!(id, node, error = %err, "handshake refused: generate_id gave an invalid session id (the node id and its '.' count in the length)");
                     return Err(error(&HttpError::new(ErrorCode::BadRequest, ""), websocket));
                 }
             }
         }
     };
-    let handle = match server.create_session(transport, sid) {
+    let handle = match server.create_session(transport, sid, wire) {
         Ok(handle) => handle,
         Err(NotOpened::Full) => {
             tracing::warn!(
@@ -121,9 +129,15 @@ pub(crate) async fn open_session(
     tracing::info!(sid = %handle.sid, %transport, "session opened");
     tracing::debug!(sid = %handle.sid, peer = ?request.peer_addr, uri = %request.uri, "session request");
     let config = &server.inner.config;
+    #[allow(unused_mut)]
+    let mut upgrades = config.upgrades_for(transport);
+    #[cfg(feature = "webtransport")]
+    if transport == Transport::Polling && config.allow_upgrades && server.webtransport_listening() {
+        upgrades.push(Transport::WebTransport.as_str().to_owned());
+    }
     let handshake = Handshake::new(
         handle.sid.as_str(),
-        config.upgrades_for(transport),
+        upgrades,
         config.advertised_ping_interval(),
         config.ping_timeout,
         u64::try_from(config.max_http_buffer_size).unwrap_or(u64::MAX),

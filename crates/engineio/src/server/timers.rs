@@ -14,7 +14,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
-use engineio_proto::Sid;
 use tokio::sync::mpsc;
 use tokio_util::time::DelayQueue;
 use tokio_util::time::delay_queue::Key;
@@ -34,11 +33,18 @@ pub(crate) fn start(server: &Server) -> TimerRequests {
     requests
 }
 
-/// The timer wheel and which entry is whose.
+/// The timer wheel and which entry is whose: `keys` maps a session's handle
+/// (by its address, which stays unique while the wheel holds the handle:
+/// 8 bytes instead of a sid of up to 40) to its entry.
 #[derive(Default)]
 struct Wheel {
     queue: DelayQueue<Arc<SessionHandle>>,
-    keys: HashMap<Sid, Key>,
+    keys: HashMap<usize, Key>,
+}
+
+/// The index of a handle in [`Wheel::keys`].
+fn slot(handle: &Arc<SessionHandle>) -> usize {
+    Arc::as_ptr(handle).addr()
 }
 
 impl Wheel {
@@ -55,17 +61,17 @@ impl Wheel {
             deadline
         };
         let at = deadline.map(tokio::time::Instant::from_std);
-        match (self.keys.get(&handle.sid), at) {
+        let slot = slot(&handle);
+        match (self.keys.get(&slot), at) {
             (Some(key), Some(at)) => self.queue.reset_at(key, at),
             (Some(_), None) => {
-                if let Some(key) = self.keys.remove(&handle.sid) {
+                if let Some(key) = self.keys.remove(&slot) {
                     self.queue.remove(&key);
                 }
             }
             (None, Some(at)) => {
-                let sid = handle.sid;
                 let key = self.queue.insert_at(handle, at);
-                self.keys.insert(sid, key);
+                self.keys.insert(slot, key);
             }
             (None, None) => {}
         }
@@ -106,7 +112,7 @@ async fn run(server: Weak<Inner>, mut incoming: mpsc::UnboundedReceiver<Arc<Sess
                 expired.into_inner()
             }
         };
-        wheel.keys.remove(&due.sid);
+        wheel.keys.remove(&slot(&due));
         wheel.shrink_if_sparse();
         let Some(inner) = server.upgrade() else {
             return;

@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
+use engineio_proto::eio3::{self, BinaryEncoding};
 use engineio_proto::server::{
-    CLOSE_MESSAGE_TOO_BIG, ErrorCode, HttpError, RequestError, WsEnd, WsFinish, WsId, WsTransmit,
-    decode_client_packet, wants_base64,
+    CLOSE_MESSAGE_TOO_BIG, ErrorCode, HttpError, Protocol, RequestError, Wire, WsEnd, WsFinish,
+    WsId, WsTransmit, decode_client_packet,
 };
-use engineio_proto::{EncodedPacket, Frame, Packet, Sid, Transport};
+use engineio_proto::{EncodedPacket, Frame, Message, Packet, Sid, Transport};
 use futures_util::{SinkExt as _, StreamExt as _};
 use http::header::{self, HeaderMap, HeaderValue};
 use http::request::Parts;
@@ -120,6 +121,24 @@ fn ws_config(server: &Server) -> WebSocketConfig {
         .max_frame_size(Some(config.max_http_buffer_size))
 }
 
+/// How one WebSocket's frames are written and read: the session's protocol
+/// revision, and whether this WebSocket's client asked for binary as
+/// base64 text (`b64` in its query).
+#[derive(Debug, Clone, Copy)]
+struct Framing {
+    protocol: Protocol,
+    binary: BinaryEncoding,
+}
+
+impl Framing {
+    fn new(protocol: Protocol, request: &Wire) -> Self {
+        Self {
+            protocol,
+            binary: request.binary,
+        }
+    }
+}
+
 /// Waits for the HTTP upgrade and wraps the connection; with
 /// permessage-deflate, also gives the compressor for what it sends.
 async fn accept(
@@ -153,7 +172,7 @@ async fn accept(
 }
 
 /// A new session over WebSocket: the open packet is the first frame.
-pub(crate) async fn handshake(server: &Server, req: &mut Parts) -> EngineResponse {
+pub(crate) async fn handshake(server: &Server, req: &mut Parts, wire: Wire) -> EngineResponse {
     let key = match websocket_key(&req.headers) {
         Ok(key) => key,
         Err(err) => return error(&err, true),
@@ -161,14 +180,14 @@ pub(crate) async fn handshake(server: &Server, req: &mut Parts) -> EngineRespons
     let Some(on_upgrade) = req.extensions.remove::<OnUpgrade>() else {
         return cannot_upgrade();
     };
-    let (handle, handshake) = match open_session(server, req, Transport::WebSocket).await {
+    let framing = Framing::new(wire.protocol, &wire);
+    let (handle, handshake) = match open_session(server, req, Transport::WebSocket, wire).await {
         Ok(opened) => opened,
         Err(response) => return response,
     };
     let Some(id) = handle.core().websocket() else {
         return cannot_upgrade();
     };
-    let base64 = wants_base64(req.uri.query().unwrap_or(""));
     let deflate = deflate_agreed(server, &req.headers);
     let server = server.clone();
     tokio::spawn(async move {
@@ -178,14 +197,14 @@ pub(crate) async fn handshake(server: &Server, req: &mut Parts) -> EngineRespons
         };
         let open = EncodedPacket::new(Packet::Open(handshake));
         if ws
-            .send(to_ws_message(&open, base64, &mut deflater))
+            .send(to_ws_message(&open, framing, &mut deflater))
             .await
             .is_err()
         {
             handle.update(&server, |core| core.ws_ended(id, WsEnd::Closed, now()));
             return;
         }
-        run(&server, &handle, id, ws, base64, deflater).await;
+        run(&server, &handle, id, ws, framing, deflater).await;
     });
     switching_protocols(&key, &req.headers, deflate.as_ref())
 }
@@ -193,7 +212,7 @@ pub(crate) async fn handshake(server: &Server, req: &mut Parts) -> EngineRespons
 /// A WebSocket that upgrades a polling session. A WebSocket the session
 /// cannot take (it has one, is upgrading, or is closing) is accepted and
 /// closed at once, as the Node server does.
-pub(crate) fn upgrade(server: &Server, sid: Sid, req: &mut Parts) -> EngineResponse {
+pub(crate) fn upgrade(server: &Server, sid: Sid, req: &mut Parts, wire: &Wire) -> EngineResponse {
     let key = match websocket_key(&req.headers) {
         Ok(key) => key,
         Err(err) => return error(&err, true),
@@ -212,12 +231,12 @@ pub(crate) fn upgrade(server: &Server, sid: Sid, req: &mut Parts) -> EngineRespo
             return switching_protocols(&key, &req.headers, None);
         }
     };
-    let base64 = wants_base64(req.uri.query().unwrap_or(""));
+    let framing = Framing::new(handle.core().wire().protocol, wire);
     let deflate = deflate_agreed(server, &req.headers);
     let server = server.clone();
     tokio::spawn(async move {
         match accept(&server, on_upgrade, deflate).await {
-            Some((ws, deflater)) => run(&server, &handle, id, ws, base64, deflater).await,
+            Some((ws, deflater)) => run(&server, &handle, id, ws, framing, deflater).await,
             None => {
                 handle.update(&server, |core| core.ws_ended(id, WsEnd::Failed, now()));
             }
@@ -249,16 +268,23 @@ fn spawn_close(server: &Server, on_upgrade: OnUpgrade) {
     });
 }
 
-/// The WebSocket frame for a packet, sharing its bytes; with `base64`,
-/// binary goes as `b` + base64 text (the client asked with `b64=1`). With
-/// permessage-deflate, a packet past the threshold goes compressed, as a
-/// raw frame with RSV1 set.
+/// The WebSocket frame for a packet, sharing its bytes; with `b64`, binary
+/// goes as base64 text (the client asked with `b64=1`). A v3 binary
+/// message carries its packet type byte. With permessage-deflate, a frame
+/// past the threshold goes compressed, as a raw frame with RSV1 set.
 fn to_ws_message(
     packet: &EncodedPacket,
-    base64: bool,
+    framing: Framing,
     deflater: &mut Option<Box<Deflater>>,
 ) -> WsMessage {
-    let (bytes, binary) = if base64 {
+    let (bytes, binary) = if framing.protocol == Protocol::V3
+        && let Packet::Message(Message::Binary(_)) = packet.packet()
+    {
+        match eio3::encode_frame(packet.packet(), framing.binary) {
+            Frame::Binary(bytes) => (bytes, true),
+            Frame::Text(text) => (bytes::Bytes::from(text), false),
+        }
+    } else if framing.binary == BinaryEncoding::Base64 {
         (packet.text_bytes().clone(), false)
     } else {
         packet.ws_bytes()
@@ -290,10 +316,10 @@ enum Read {
 
 /// Decodes one read from the WebSocket. Text is decoded from the frame's
 /// own buffer, without a copy.
-fn read(frame: Option<Result<WsMessage, WsError>>) -> Read {
+fn read(frame: Option<Result<WsMessage, WsError>>, protocol: Protocol) -> Read {
     let decoded = match frame {
-        Some(Ok(WsMessage::Text(text))) => decode_client_packet(text.as_str()),
-        Some(Ok(WsMessage::Binary(bytes))) => Frame::Binary(bytes).decode(),
+        Some(Ok(WsMessage::Text(text))) => decode_text_frame(text.as_str(), protocol),
+        Some(Ok(WsMessage::Binary(bytes))) => decode_binary_frame(bytes, protocol),
         Some(Ok(WsMessage::Close(_))) | None => return Read::End(WsEnd::Closed),
         Some(Err(WsError::Capacity(_))) => return Read::End(WsEnd::TooBig),
         // A compressed message too long once inflated (or compressed).
@@ -329,7 +355,25 @@ fn read(frame: Option<Result<WsMessage, WsError>>) -> Read {
     };
     match decoded {
         Ok(packet) => Read::Packet(packet),
-        Err(err) => Read::End(WsEnd::Undecodable(err.to_string())),
+        Err(err) => Read::End(WsEnd::Undecodable(err)),
+    }
+}
+
+/// Decodes a text frame: the same on both revisions, but for v3's binary
+/// as text (`b4` + base64).
+fn decode_text_frame(text: &str, protocol: Protocol) -> Result<Packet, String> {
+    if protocol == Protocol::V3 && text.starts_with('b') {
+        return eio3::decode_text(text).map_err(|err| err.to_string());
+    }
+    decode_client_packet(text).map_err(|err| err.to_string())
+}
+
+/// Decodes a binary frame: a v4 binary message holds the raw bytes, a v3
+/// one starts with the packet type byte.
+fn decode_binary_frame(bytes: bytes::Bytes, protocol: Protocol) -> Result<Packet, String> {
+    match protocol {
+        Protocol::V4 => Frame::Binary(bytes).decode().map_err(|err| err.to_string()),
+        Protocol::V3 => eio3::decode_frame(Frame::Binary(bytes)).map_err(|err| err.to_string()),
     }
 }
 
@@ -342,7 +386,7 @@ async fn run(
     handle: &Arc<SessionHandle>,
     id: WsId,
     mut ws: Ws,
-    base64: bool,
+    framing: Framing,
     mut deflater: Option<Box<Deflater>>,
 ) {
     // Reads and writes take turns in this one task (writes happen outside
@@ -359,7 +403,7 @@ async fn run(
                 let mut written = true;
                 for packet in &packets {
                     if ws
-                        .feed(to_ws_message(packet, base64, &mut deflater))
+                        .feed(to_ws_message(packet, framing, &mut deflater))
                         .await
                         .is_err()
                     {
@@ -385,7 +429,7 @@ async fn run(
         }
         tokio::select! {
             () = &mut woken => {}
-            frame = ws.next() => match read(frame) {
+            frame = ws.next() => match read(frame, framing.protocol) {
                 Read::Packet(packet) => {
                     handle.update(server, |core| core.ws_receive(id, packet, now()));
                 }

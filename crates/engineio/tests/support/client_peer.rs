@@ -24,6 +24,9 @@ pub enum Kind {
     /// `.test-deps/venv/bin/python interop/server/py_client.py`
     /// (python-engineio).
     Python,
+    /// `node interop/server/sio2_client.js` (socket.io-client 2.5, Engine.IO
+    /// v3), against a server that sends the Socket.IO CONNECT on open.
+    SocketIoV2,
 }
 
 /// The workspace root (two levels above this crate).
@@ -106,6 +109,11 @@ pub fn spawn(kind: Kind, url: &str, options: &Value) -> Peer {
         Kind::Python => {
             let mut command = Command::new(venv_python());
             command.arg(scripts.join("py_client.py"));
+            command
+        }
+        Kind::SocketIoV2 => {
+            let mut command = Command::new("node");
+            command.arg(scripts.join("sio2_client.js"));
             command
         }
     };

@@ -254,6 +254,8 @@ impl Drop for TempDir {
 pub mod client_events;
 #[cfg(feature = "server")]
 pub mod client_peer;
+#[cfg(feature = "redis")]
+pub mod redis;
 #[cfg(feature = "server")]
 pub mod server;
 #[cfg(all(feature = "server", feature = "tls"))]

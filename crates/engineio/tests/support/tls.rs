@@ -1,10 +1,9 @@
-//! Our server behind TLS for the tests: a rustls acceptor in front of the
-//! server's tower service, on 127.0.0.1.
+//! Our server behind TLS for the tests, on 127.0.0.1: `Server::serve_tls`
+//! with the configuration of a rustls acceptor.
 #![allow(dead_code, unreachable_pub)]
 
 use engineio::server::Server;
 use tokio_rustls::TlsAcceptor;
-use tower_service::Service as _;
 
 /// An echo server: every message is sent back.
 pub fn echo_server() -> Server {
@@ -15,9 +14,23 @@ pub fn echo_server() -> Server {
         .build()
 }
 
-/// Serves `server` over TLS with `acceptor` on a free port of 127.0.0.1
-/// (HTTP/1.1 with upgrades, or HTTP/2); returns the port.
+/// Serves `server` over TLS with `acceptor`'s rustls configuration on a
+/// free port of 127.0.0.1 (HTTP/1.1 with upgrades, or HTTP/2); returns the
+/// port.
+#[cfg(feature = "server-tls")]
 pub async fn serve_tls(server: Server, acceptor: TlsAcceptor) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let tls = engineio::server::TlsConfig::from_rustls(std::sync::Arc::clone(acceptor.config()));
+    tokio::spawn(async move { server.serve_tls(listener, tls).await });
+    port
+}
+
+/// The same without the `server-tls` feature (a build with `server` and
+/// `tls` only): a minimal accept loop in front of the tower service.
+#[cfg(not(feature = "server-tls"))]
+pub async fn serve_tls(server: Server, acceptor: TlsAcceptor) -> u16 {
+    use tower_service::Service as _;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {

@@ -3,7 +3,8 @@
 
 use std::time::Instant;
 
-use super::{Dispatch, Session};
+use super::{Dispatch, Protocol, Session};
+use crate::encoded::EncodedPacket;
 use crate::packet::Packet;
 use crate::reason::DisconnectReason;
 
@@ -47,7 +48,9 @@ impl Session {
         if self.closed.is_some() {
             return;
         }
-        if self.pong_deadline.is_some()
+        let v3 = self.wire.protocol == Protocol::V3;
+        if !v3
+            && self.pong_deadline.is_some()
             && !self.pong_refreshed
             && !matches!(packet, Packet::Pong(_))
         {
@@ -62,10 +65,26 @@ impl Session {
                     self.paused_since = Some(now);
                 }
             }
+            Packet::Pong(_) if v3 => {
+                self.close_with(
+                    DisconnectReason::TransportError,
+                    Some("invalid heartbeat direction: a v3 client must not send pongs".into()),
+                    now,
+                );
+            }
             Packet::Pong(_) => {
                 if self.pong_deadline.take().is_some() {
                     self.next_ping = now + self.config.ping_interval;
                 }
+            }
+            Packet::Ping(_) if v3 => {
+                // The Node server answers a v3 ping with a pong without
+                // data, and gives the client a full interval again.
+                self.pong_deadline =
+                    Some(now + self.config.ping_interval + self.config.ping_timeout);
+                self.queue
+                    .push_back(EncodedPacket::new(Packet::Pong(String::new())));
+                self.events.wake = true;
             }
             // The Node server ignores open packets from clients; noops and
             // upgrades outside an upgrade carry nothing.

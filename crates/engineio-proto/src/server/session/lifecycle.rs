@@ -2,7 +2,10 @@
 
 use std::time::Instant;
 
-use super::{Closed, Events, Farewell, Post, SendError, Session, SessionConfig, WsSlot, WsState};
+use super::{
+    Closed, Events, Farewell, Post, Protocol, SendError, Session, SessionConfig, Wire, WsSlot,
+    WsState,
+};
 use crate::encoded::EncodedPacket;
 use crate::packet::{Message, Packet};
 use crate::payload::RECORD_SEPARATOR;
@@ -26,25 +29,57 @@ impl Session {
     /// assert!(session.websocket().is_some());
     /// ```
     pub fn new(transport: Transport, config: SessionConfig, now: Instant) -> Self {
-        let ws = (transport == Transport::WebSocket).then_some(WsSlot {
+        Self::with_wire(transport, config, Wire::default(), now)
+    }
+
+    /// A new session speaking `wire`: Engine.IO v3 (the client pings; the
+    /// session times out `ping_interval + ping_timeout` after the last
+    /// ping, as the Node server does) or v4, with JSONP polling or not.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use engineio_proto::Transport;
+    /// # use engineio_proto::server::{Protocol, Session, SessionConfig, Wire};
+    /// let now = Instant::now();
+    /// let wire = Wire { protocol: Protocol::V3, ..Wire::default() };
+    /// let session = Session::with_wire(Transport::Polling, SessionConfig::default(), wire, now);
+    /// // No server ping: the client has 25 s + 20 s to send its first one.
+    /// assert_eq!(session.next_deadline(), Some(now + Duration::from_secs(45)));
+    /// ```
+    pub fn with_wire(
+        transport: Transport,
+        config: SessionConfig,
+        wire: Wire,
+        now: Instant,
+    ) -> Self {
+        let ws = transport.is_stream().then_some(WsSlot {
             id: 0,
+            transport,
             state: WsState::Active,
             probe_reply: false,
             upgrade_deadline: None,
         });
+        // v3: the client pings; the deadline for its next ping stands in
+        // for the pong deadline, and no server ping is ever due.
+        let client_ping_deadline = (wire.protocol == Protocol::V3)
+            .then(|| now + config.ping_interval + config.ping_timeout);
         Self {
             config,
             transport,
+            wire,
             queue: std::collections::VecDeque::new(),
             app_queued: 0,
             ping_queued: false,
             next_ping: now + config.ping_interval,
-            pong_deadline: None,
+            pong_deadline: client_ping_deadline,
             pong_refreshed: false,
             paused_since: None,
             poll: None,
             poll_expired: false,
             post: Post::Idle,
+            post_binary: false,
             backlog: std::collections::VecDeque::new(),
             ws,
             next_ws_id: 1,
@@ -57,8 +92,23 @@ impl Session {
             close_deadline: None,
             forgotten: false,
             events: Events::default(),
-            reported_deadline: Some(now + config.ping_interval),
+            reported_deadline: Some(client_ping_deadline.unwrap_or(now + config.ping_interval)),
         }
+    }
+
+    /// The protocol revision and polling framing of the session.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Instant;
+    /// # use engineio_proto::Transport;
+    /// # use engineio_proto::server::{Protocol, Session, SessionConfig};
+    /// let session = Session::new(Transport::Polling, SessionConfig::default(), Instant::now());
+    /// assert_eq!(session.wire().protocol, Protocol::V4);
+    /// ```
+    pub fn wire(&self) -> &Wire {
+        &self.wire
     }
 
     /// The transport the session runs over now.
@@ -152,6 +202,7 @@ impl Session {
             return Err(SendError::Closed);
         }
         if self.transport == Transport::Polling
+            && self.wire.protocol == Protocol::V4
             && let Packet::Message(Message::Text(text)) = packet.packet()
             && text.contains(RECORD_SEPARATOR)
         {

@@ -17,7 +17,9 @@
 //! - `lifecycle.rs`: creation, `send`, `close`, timers, the events;
 //! - `inbox.rs`: incoming packets, the bounded inbox, the dispatcher;
 //! - `polling.rs`: GET and POST requests;
-//! - `websocket.rs`: WebSockets, new or upgrading a polling session.
+//! - `websocket.rs`: the stream transports (WebSocket and WebTransport),
+//!   new or upgrading a polling session. The calls are named `ws_*` and
+//!   serve both: a WebTransport stream is driven exactly like a WebSocket.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -28,6 +30,8 @@ use crate::encoded::EncodedPacket;
 use crate::packet::{Message, Packet};
 use crate::reason::DisconnectReason;
 use crate::transport::Transport;
+
+use super::wire::{Protocol, Wire};
 
 mod events;
 mod inbox;
@@ -116,7 +120,10 @@ impl Default for SessionConfig {
 ///
 /// ```
 /// use engineio_proto::server::RequestError;
-/// assert_eq!(RequestError::Upgraded.to_string(), "the session was upgraded to WebSocket; polling requests are over");
+/// assert_eq!(
+///     RequestError::Upgraded.to_string(),
+///     "the session was upgraded to WebSocket or WebTransport; polling requests are over"
+/// );
 /// assert_eq!(RequestError::Upgraded.http_error().status, 400);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
@@ -125,15 +132,15 @@ pub enum RequestError {
     /// The session is closed (or closing with nothing left to deliver).
     #[error("the session is closed")]
     Closed,
-    /// The session runs over WebSocket now.
-    #[error("the session was upgraded to WebSocket; polling requests are over")]
+    /// The session runs over WebSocket or WebTransport now.
+    #[error("the session was upgraded to WebSocket or WebTransport; polling requests are over")]
     Upgraded,
     /// A second GET (or POST) while one is in flight: the session is closed.
     #[error("overlapping {0} requests: the session is closed")]
     Overlap(&'static str),
-    /// A WebSocket for a session that already has one, or is upgrading: the
-    /// new WebSocket is accepted, then closed at once.
-    #[error("the session already has a WebSocket or is upgrading")]
+    /// A WebSocket (or WebTransport stream) for a session that already runs
+    /// over one, or is upgrading: the new one is accepted, then closed at once.
+    #[error("the session already runs over WebSocket or WebTransport, or is upgrading")]
     WebSocketExists,
     /// A POST with `Content-Type: application/octet-stream`, which EIO=4
     /// does not use: the session is closed.
@@ -156,7 +163,8 @@ pub enum RequestError {
     },
 }
 
-/// Where an upgrade to WebSocket stands, or the WebSocket in use.
+/// Where an upgrade to a stream transport (WebSocket or WebTransport)
+/// stands, or the stream transport in use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum WsState {
     /// Attached to a polling session, waiting for `2probe` (or `5`).
@@ -167,10 +175,14 @@ enum WsState {
     Active,
 }
 
-/// The session's WebSocket: the one in use, or the one upgrading it.
+/// The session's stream transport (a WebSocket or a WebTransport stream):
+/// the one in use, or the one upgrading it. Both behave alike: packets in
+/// order both ways, `2probe`/`3probe` and `5` for an upgrade.
 #[derive(Debug, Clone, Copy)]
 struct WsSlot {
     id: u64,
+    /// `WebSocket` or `WebTransport`.
+    transport: Transport,
     state: WsState,
     /// `3probe` must be written.
     probe_reply: bool,
@@ -227,6 +239,8 @@ enum Post {
 pub struct Session {
     config: SessionConfig,
     transport: Transport,
+    /// The protocol revision and polling framing, fixed at the handshake.
+    wire: Wire,
 
     // Outgoing.
     queue: VecDeque<EncodedPacket>,
@@ -251,6 +265,8 @@ pub struct Session {
     /// The GET in flight outlived `max_poll_wait`: answer it with a noop.
     poll_expired: bool,
     post: Post,
+    /// The POST being read is a v3 binary payload (`application/octet-stream`).
+    post_binary: bool,
     /// Packets of POSTs waiting for room in the inbox; an `Err` is an
     /// undecodable packet that closes the session when its turn comes.
     backlog: VecDeque<Result<Packet, String>>,

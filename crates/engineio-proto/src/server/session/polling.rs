@@ -3,13 +3,14 @@
 
 use std::time::Instant;
 
-use super::{Farewell, Post, RequestError, Session, WsState};
+use super::{Farewell, Post, Protocol, RequestError, Session, WsState};
+use crate::eio3::{self, Payload};
 use crate::error::DecodeError;
 use crate::packet::Packet;
-use crate::payload::{PayloadEncoder, PayloadLimits, RECORD_SEPARATOR};
+use crate::payload::{PayloadLimits, RECORD_SEPARATOR};
 use crate::reason::DisconnectReason;
 use crate::server::decode_client_packet;
-use crate::transport::Transport;
+use crate::server::wire::PollEncoder;
 
 impl Session {
     /// Starts a long-polling GET.
@@ -35,7 +36,7 @@ impl Session {
     /// ```
     pub fn begin_poll(&mut self, now: Instant) -> Result<(), RequestError> {
         self.catch_up(now);
-        if self.transport == Transport::WebSocket {
+        if self.transport.is_stream() {
             return Err(RequestError::Upgraded);
         }
         if self.closed.is_some() {
@@ -89,6 +90,28 @@ impl Session {
     /// assert_eq!(session.poll_payload().as_deref(), Some("4c"));
     /// ```
     pub fn poll_payload(&mut self) -> Option<String> {
+        self.poll_response().map(Payload::into_text)
+    }
+
+    /// The answer to the GET in flight, framed for the session's wire (see
+    /// [`Session::with_wire`]): v4 text, a v3 text or binary payload, or a
+    /// JSONP script. [`Session::poll_payload`] is the same for v4 sessions.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Instant;
+    /// # use engineio_proto::{Packet, Transport};
+    /// # use engineio_proto::eio3::Payload;
+    /// # use engineio_proto::server::{Protocol, Session, SessionConfig, Wire};
+    /// let now = Instant::now();
+    /// let wire = Wire { protocol: Protocol::V3, ..Wire::default() };
+    /// let mut session = Session::with_wire(Transport::Polling, SessionConfig::default(), wire, now);
+    /// session.send(Packet::message("héllo").into()).unwrap();
+    /// session.begin_poll(now).unwrap();
+    /// assert_eq!(session.poll_response(), Some(Payload::Text("6:4héllo".into())));
+    /// ```
+    pub fn poll_response(&mut self) -> Option<Payload> {
         self.poll?;
         let body = self.poll_body()?;
         self.poll = None;
@@ -100,17 +123,17 @@ impl Session {
         Some(body)
     }
 
-    fn poll_body(&mut self) -> Option<String> {
+    fn poll_body(&mut self) -> Option<Payload> {
         if self.closed.is_some() {
             return match self.farewell {
                 Farewell::Done => None,
                 Farewell::Noop => {
                     self.farewell = Farewell::Done;
-                    Some(Packet::Noop.to_text())
+                    Some(self.single(&Packet::Noop))
                 }
                 Farewell::Close => {
                     self.farewell = Farewell::Done;
-                    Some(Packet::Close.to_text())
+                    Some(self.single(&Packet::Close))
                 }
                 Farewell::Flush => {
                     let mut encoder = self.fill_payload(usize::MAX);
@@ -122,13 +145,22 @@ impl Session {
             };
         }
         let probed = self.ws.is_some_and(|ws| ws.state == WsState::Probed);
-        if probed || self.transport == Transport::WebSocket || self.poll_expired {
-            return Some(Packet::Noop.to_text());
+        if probed || self.transport.is_stream() || self.poll_expired {
+            return Some(self.single(&Packet::Noop));
         }
         if self.queue.is_empty() {
             return None;
         }
         Some(self.fill_payload(self.config.max_poll_packets).finish())
+    }
+
+    /// A polling answer of one packet.
+    fn single(&self, packet: &Packet) -> Payload {
+        if self.wire.is_plain_v4() {
+            Payload::Text(packet.to_text())
+        } else {
+            self.wire.payload(&[packet])
+        }
     }
 
     /// The GET in flight went away before it was answered (the client closed
@@ -184,7 +216,27 @@ impl Session {
     /// assert!(body.ends_with("}\u{1e}4a")); // "4b" waits for the first poll
     /// ```
     pub fn open_payload(&mut self, open: &Packet) -> String {
-        let mut encoder = PayloadEncoder::new(self.poll_limits(self.config.max_poll_packets));
+        self.open_response(open).into_text()
+    }
+
+    /// [`Session::open_payload`] framed for the session's wire (a v3
+    /// length-prefixed payload, binary if the connect handler sent binary
+    /// to a client that takes it; a JSONP script).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Instant;
+    /// # use engineio_proto::{Packet, Transport};
+    /// # use engineio_proto::eio3::{JsonpIndex, Payload};
+    /// # use engineio_proto::server::{Protocol, Session, SessionConfig, Wire};
+    /// let wire = Wire { jsonp: Some(JsonpIndex::parse("0").unwrap()), ..Wire::default() };
+    /// let mut session = Session::with_wire(Transport::Polling, SessionConfig::default(), wire, Instant::now());
+    /// assert_eq!(session.open_response(&Packet::Noop), Payload::Text(r#"___eio[0]("6");"#.into()));
+    /// ```
+    pub fn open_response(&mut self, open: &Packet) -> Payload {
+        let mut encoder =
+            PollEncoder::new(&self.wire, self.poll_limits(self.config.max_poll_packets));
         encoder.try_push(open);
         self.drain_into(&mut encoder);
         encoder.finish()
@@ -198,22 +250,23 @@ impl Session {
     }
 
     /// Moves queued packets into a payload, within the limits.
-    fn fill_payload(&mut self, max_packets: usize) -> PayloadEncoder {
-        let mut encoder = PayloadEncoder::new(self.poll_limits(max_packets));
+    fn fill_payload(&mut self, max_packets: usize) -> PollEncoder {
+        let mut encoder = PollEncoder::new(&self.wire, self.poll_limits(max_packets));
         self.drain_into(&mut encoder);
         encoder
     }
 
     /// Moves queued packets into `encoder` while they fit.
-    fn drain_into(&mut self, encoder: &mut PayloadEncoder) {
+    fn drain_into(&mut self, encoder: &mut PollEncoder) {
         while let Some(packet) = self.queue.front() {
-            if !encoder.try_push_encoded(packet.text()) {
+            if !encoder.try_push_encoded(packet) {
                 break;
             }
-            if matches!(packet.packet(), Packet::Ping(_)) {
-                self.ping_queued = false;
-            } else {
-                self.app_queued = self.app_queued.saturating_sub(1);
+            match packet.packet() {
+                Packet::Ping(_) => self.ping_queued = false,
+                // A v3 heartbeat answer, not an application packet.
+                Packet::Pong(_) => {}
+                _ => self.app_queued = self.app_queued.saturating_sub(1),
             }
             self.queue.pop_front();
         }
@@ -251,7 +304,7 @@ impl Session {
         content_type: Option<&str>,
     ) -> Result<(), RequestError> {
         self.catch_up(now);
-        if self.transport == Transport::WebSocket {
+        if self.transport.is_stream() {
             return Err(RequestError::Upgraded);
         }
         if self.closed.is_some() {
@@ -276,6 +329,12 @@ impl Session {
                 .next()
                 .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/octet-stream"))
         });
+        if binary && self.wire.protocol == Protocol::V3 && self.wire.jsonp.is_none() {
+            // A v3 binary payload (XHR2 clients).
+            self.post_binary = true;
+            self.post = Post::Reading;
+            return Ok(());
+        }
         if binary {
             self.close_with(
                 DisconnectReason::TransportError,
@@ -284,6 +343,7 @@ impl Session {
             );
             return Err(RequestError::InvalidContent);
         }
+        self.post_binary = false;
         self.post = Post::Reading;
         Ok(())
     }
@@ -325,8 +385,13 @@ impl Session {
         }
         self.post = Post::Accepting;
         let max_packets = self.config.max_payload_packets;
-        let (packets, error) = decode_packets(body, max_packets);
-        if let Some(DecodeError::TooManyPackets { limit }) = error {
+        let (packets, error) = if self.wire.is_plain_v4() {
+            let (packets, error) = decode_packets(body, max_packets);
+            (packets, error.map(BodyError::from))
+        } else {
+            self.decode_framed(body)
+        };
+        if let Some(BodyError::TooManyPackets { limit }) = error {
             self.post = Post::Idle;
             self.close_with(
                 DisconnectReason::TransportError,
@@ -343,10 +408,39 @@ impl Session {
                 return self.accepting(now);
             }
         }
-        if let Some(error) = error {
+        if let Some(BodyError::Parse(error)) = error {
             self.backlog.push_back(Err(format!("parse error: {error}")));
         }
         self.accepting(now)
+    }
+
+    /// Decodes a v3 or JSONP POST body: for v3, all its packets, or none
+    /// and the error (a malformed v3 payload is refused whole).
+    fn decode_framed(&self, body: &[u8]) -> (Vec<Packet>, Option<BodyError>) {
+        let max_packets = self.config.max_payload_packets;
+        let jsonp_text;
+        let body = if self.wire.jsonp.is_some() {
+            match eio3::decode_jsonp_body(body) {
+                Ok(text) => {
+                    jsonp_text = text;
+                    jsonp_text.as_bytes()
+                }
+                Err(err) => return (Vec::new(), Some(BodyError::Parse(err.to_string()))),
+            }
+        } else {
+            body
+        };
+        if self.wire.protocol == Protocol::V4 {
+            let (packets, error) = decode_packets(body, max_packets);
+            return (packets, error.map(BodyError::from));
+        }
+        let limits = PayloadLimits::new(max_packets, usize::MAX);
+        let content_type = self.post_binary.then_some(eio3::BINARY_CONTENT_TYPE);
+        match eio3::decode_payload(body, content_type, &limits) {
+            Ok(packets) => (packets, None),
+            Err(eio3::Eio3Error::Decode(err)) => (Vec::new(), Some(BodyError::from(err))),
+            Err(err) => (Vec::new(), Some(BodyError::Parse(err.to_string()))),
+        }
     }
 
     fn accepting(&mut self, now: Instant) -> Result<(), RequestError> {
@@ -435,6 +529,23 @@ impl Session {
             }
             Post::Accepting => self.post = Post::Idle,
             Post::Idle => {}
+        }
+    }
+}
+
+/// Why a POST body was not taken whole.
+enum BodyError {
+    /// More packets than `max_payload_packets`: none is taken.
+    TooManyPackets { limit: usize },
+    /// A packet (or, for v3 and JSONP, the body) could not be decoded.
+    Parse(String),
+}
+
+impl From<DecodeError> for BodyError {
+    fn from(err: DecodeError) -> Self {
+        match err {
+            DecodeError::TooManyPackets { limit } => Self::TooManyPackets { limit },
+            err => Self::Parse(err.to_string()),
         }
     }
 }

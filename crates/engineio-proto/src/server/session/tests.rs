@@ -1744,3 +1744,178 @@ fn a_poll_arriving_after_the_pong_deadline_finds_the_session_timed_out() {
     s.handle_timeout(at(300));
     assert_eq!(s.attach_websocket(at(501)), Err(RequestError::Closed));
 }
+
+/// A v3 polling session (the client pings), and the instant `n` ms after
+/// its start.
+impl Session {
+    /// A whole POST: begin, body, accepted.
+    fn post_payload_for_test(&mut self, body: &[u8], now: Instant) {
+        self.begin_post(now, None).unwrap();
+        self.post_payload(body, now).unwrap();
+        while let Some(Dispatch::Message(_)) = self.next_dispatch() {
+            self.message_handled(now);
+        }
+        assert!(self.post_accepted());
+    }
+}
+
+fn polling_v3(config: SessionConfig) -> (Session, impl Fn(u64) -> Instant + Copy) {
+    let t0 = Instant::now();
+    let wire = crate::server::Wire {
+        protocol: crate::server::Protocol::V3,
+        ..crate::server::Wire::default()
+    };
+    (
+        Session::with_wire(Transport::Polling, config, wire, t0),
+        move |n| t0 + ms(n),
+    )
+}
+
+#[test]
+fn a_v3_session_never_pings_answers_client_pings_and_times_out_without_them() {
+    let (mut s, at) = polling_v3(config());
+    // No server ping: the first deadline is interval + timeout away.
+    assert_eq!(s.next_deadline(), Some(at(500)));
+    s.handle_timeout(at(400));
+    assert_eq!(s.queued(), 0);
+    // A client ping at 400 ms gets a pong without data and a new deadline.
+    s.post_payload_for_test(b"1:2", at(400));
+    assert_eq!(s.next_deadline(), Some(at(900)));
+    s.begin_poll(at(410)).unwrap();
+    assert_eq!(s.poll_payload().as_deref(), Some("1:3"));
+    // Other packets do not push the deadline back (Node refreshes it on pings only).
+    s.post_payload_for_test(b"6:4hello", at(800));
+    assert_eq!(s.next_deadline(), Some(at(900)));
+    s.handle_timeout(at(900));
+    assert_eq!(s.closed(), Some(DisconnectReason::PingTimeout));
+}
+
+#[test]
+fn a_v3_client_sending_a_pong_breaks_the_heartbeat_direction() {
+    let (mut s, at) = polling_v3(config());
+    s.post_payload_for_test(b"1:3", at(10));
+    assert_eq!(s.closed(), Some(DisconnectReason::TransportError));
+}
+
+#[test]
+fn a_v3_session_takes_text_with_the_record_separator_and_frames_by_length() {
+    let (mut s, at) = polling_v3(config());
+    s.send(msg("a\u{1e}b")).unwrap();
+    s.send(Packet::message(vec![1u8, 2]).into()).unwrap();
+    s.begin_poll(at(10)).unwrap();
+    // The client takes raw binary: a binary payload (0 = text entry,
+    // 1 = binary entry; lengths as digit bytes; 0xFF).
+    let body = s.poll_response().unwrap();
+    assert_eq!(
+        body.as_bytes(),
+        [0, 4, 255, b'4', b'a', 0x1e, b'b', 1, 3, 255, 4, 1, 2]
+    );
+}
+
+// ---------------------------------------------------------------------------
+// WebTransport: the same slot and the same upgrade as WebSocket
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_webtransport_stream_upgrades_a_polling_session_as_a_websocket_would() {
+    let (mut s, at) = polling(config());
+    let mut seen = Seen::default();
+    s.begin_poll(at(0)).unwrap();
+    s.send(msg("queued")).unwrap();
+    assert_eq!(s.poll_payload().as_deref(), Some("4queued"));
+    s.begin_poll(at(1)).unwrap();
+    let wt = s.attach_webtransport(at(1)).unwrap();
+    assert_eq!(s.websocket(), Some(wt));
+    assert_eq!(s.next_deadline(), Some(at(151)), "the upgrade timeout");
+    assert_eq!(
+        s.attach_websocket(at(2)),
+        Err(RequestError::WebSocketExists),
+        "one upgrade at a time, whatever the transport"
+    );
+
+    s.ws_receive(wt, Packet::Ping(PROBE.into()), at(10));
+    assert!(seen.events(&mut s).upgrading);
+    assert_eq!(texts(s.ws_transmit(wt)), ["3probe"]);
+    assert_eq!(s.poll_payload().as_deref(), Some("6"));
+    s.send(msg("a")).unwrap();
+    s.send(Packet::message(vec![1_u8]).into()).unwrap();
+    assert_eq!(s.ws_transmit(wt), WsTransmit::Idle, "the queue waits for 5");
+
+    s.ws_receive(wt, Packet::Upgrade, at(20));
+    assert!(seen.events(&mut s).upgraded);
+    assert_eq!(s.transport(), Transport::WebTransport);
+    assert_eq!(texts(s.ws_transmit(wt)), ["4a", "bAQ=="]);
+    assert_eq!(s.begin_poll(at(30)), Err(RequestError::Upgraded));
+    assert_eq!(s.begin_post(at(30), None), Err(RequestError::Upgraded));
+    assert_eq!(
+        s.attach_webtransport(at(30)),
+        Err(RequestError::WebSocketExists)
+    );
+    // Text with a record separator is fine on a stream.
+    s.send(msg("x\x1ey")).unwrap();
+    assert_eq!(texts(s.ws_transmit(wt)), ["4x\x1ey"]);
+
+    s.ws_receive(wt, Packet::message("over wt"), at(40));
+    assert_eq!(dispatch_all(&mut s, at(40)), [dmsg("over wt")]);
+
+    assert_eq!(s.ws_ended(wt, WsEnd::Failed, at(50)), WsFinish::Drop);
+    let _ = seen.events(&mut s);
+    assert_eq!(seen.reason(), Some(DisconnectReason::TransportError));
+    assert_eq!(seen.detail(), Some("WebTransport error"));
+}
+
+#[test]
+fn an_abandoned_webtransport_upgrade_leaves_polling_and_allows_a_websocket() {
+    let (mut s, at) = polling(config());
+    let wt = s.attach_webtransport(at(0)).unwrap();
+    s.ws_receive(wt, Packet::Ping(PROBE.into()), at(10));
+    assert_eq!(texts(s.ws_transmit(wt)), ["3probe"]);
+    assert_eq!(s.ws_ended(wt, WsEnd::Closed, at(20)), WsFinish::Drop);
+    assert_eq!(s.transport(), Transport::Polling);
+    assert!(s.closed().is_none());
+    s.begin_poll(at(30)).unwrap();
+    let ws = s.attach_websocket(at(30)).unwrap();
+    s.ws_receive(ws, Packet::Upgrade, at(40));
+    assert_eq!(s.transport(), Transport::WebSocket);
+
+    // The upgrade timeout abandons a silent stream too.
+    let (mut s, at) = polling(config());
+    let wt = s.attach_webtransport(at(0)).unwrap();
+    s.handle_timeout(at(150));
+    assert_eq!(s.ws_transmit(wt), WsTransmit::Close(None));
+    assert!(s.closed().is_none());
+}
+
+#[test]
+fn a_session_opened_over_webtransport_runs_on_its_stream() {
+    let t0 = Instant::now();
+    let mut seen = Seen::default();
+    let mut s = Session::new(Transport::WebTransport, config(), t0);
+    let wt = s.websocket().expect("its stream");
+    assert_eq!(s.transport(), Transport::WebTransport);
+    assert!(s.ws_can_read(wt));
+    assert_eq!(s.begin_poll(t0), Err(RequestError::Upgraded));
+    s.handle_timeout(t0 + ms(300));
+    assert_eq!(texts(s.ws_transmit(wt)), ["2"]);
+    s.ws_receive(wt, Packet::Pong(String::new()), t0 + ms(310));
+    s.send(msg("bye")).unwrap();
+    s.close(DisconnectReason::ServerDisconnect, t0 + ms(320));
+    assert_eq!(texts(s.ws_transmit(wt)), ["4bye", "1"]);
+    assert_eq!(s.ws_transmit(wt), WsTransmit::Close(None));
+    let _ = seen.events(&mut s);
+    assert!(seen.forgotten);
+
+    let mut s = Session::new(Transport::WebTransport, config(), t0);
+    let wt = s.websocket().expect("its stream");
+    assert_eq!(
+        s.ws_ended(wt, WsEnd::TooBig, t0),
+        WsFinish::Close(Some(CLOSE_MESSAGE_TOO_BIG))
+    );
+    assert_eq!(
+        s.take_events()
+            .closed
+            .and_then(|closed| closed.detail)
+            .as_deref(),
+        Some("a WebTransport message over max_http_buffer_size")
+    );
+}

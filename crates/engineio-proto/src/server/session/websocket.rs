@@ -1,5 +1,8 @@
-//! WebSockets: the one a session runs over, and the one that upgrades a
-//! polling session (`2probe` → `3probe`, then `5`).
+//! The stream transports, WebSocket and WebTransport: the one a session
+//! runs over, and the one that upgrades a polling session (`2probe` →
+//! `3probe`, then `5`). A WebTransport stream is driven by the same calls as
+//! a WebSocket (named `ws_*`); only [`Session::attach_webtransport`] and
+//! the transport a session reports after the upgrade differ.
 
 use std::time::Instant;
 
@@ -9,8 +12,9 @@ use crate::packet::{PROBE, Packet};
 use crate::reason::DisconnectReason;
 use crate::transport::Transport;
 
-/// Which WebSocket of a session a call is about. A WebSocket whose upgrade
-/// was abandoned keeps its id, so calls about it are recognised as stale.
+/// Which WebSocket (or WebTransport stream) of a session a call is about.
+/// One whose upgrade was abandoned keeps its id, so calls about it are
+/// recognised as stale.
 ///
 /// # Examples
 ///
@@ -86,7 +90,8 @@ pub enum WsFinish {
 pub const CLOSE_MESSAGE_TOO_BIG: u16 = 1009;
 
 impl Session {
-    /// The session's WebSocket (in use, or upgrading it), if any.
+    /// The session's WebSocket or WebTransport stream (in use, or upgrading
+    /// it), if any.
     ///
     /// # Examples
     ///
@@ -99,6 +104,25 @@ impl Session {
     /// ```
     pub fn websocket(&self) -> Option<WsId> {
         self.ws.map(|ws| WsId(ws.id))
+    }
+
+    /// The transport of the session's stream (in use, or upgrading it):
+    /// [`Transport::WebSocket`] or [`Transport::WebTransport`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Instant;
+    /// # use engineio_proto::Transport;
+    /// # use engineio_proto::server::{Session, SessionConfig};
+    /// let now = Instant::now();
+    /// let mut session = Session::new(Transport::Polling, SessionConfig::default(), now);
+    /// assert_eq!(session.stream_transport(), None);
+    /// session.attach_webtransport(now).unwrap();
+    /// assert_eq!(session.stream_transport(), Some(Transport::WebTransport));
+    /// ```
+    pub fn stream_transport(&self) -> Option<Transport> {
+        self.ws.map(|ws| ws.transport)
     }
 
     /// The slot of WebSocket `id`, if it is still the session's.
@@ -128,17 +152,51 @@ impl Session {
     /// assert_eq!(session.attach_websocket(now), Err(RequestError::WebSocketExists));
     /// ```
     pub fn attach_websocket(&mut self, now: Instant) -> Result<WsId, RequestError> {
+        self.attach(Transport::WebSocket, now)
+    }
+
+    /// Attaches a WebTransport stream that wants to upgrade this polling
+    /// session (its first packet was `0{"sid":"..."}`); from here on it is
+    /// driven like a WebSocket (`ws_transmit`, `ws_receive`, `ws_ended`),
+    /// and after `5` the session's transport is
+    /// [`Transport::WebTransport`].
+    ///
+    /// # Errors
+    ///
+    /// As [`attach_websocket`](Self::attach_websocket): the stream must then
+    /// be closed (the Node server closes the WebTransport session).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Instant;
+    /// # use engineio_proto::{Packet, Transport};
+    /// # use engineio_proto::server::{RequestError, Session, SessionConfig};
+    /// let now = Instant::now();
+    /// let mut session = Session::new(Transport::Polling, SessionConfig::default(), now);
+    /// let stream = session.attach_webtransport(now).unwrap();
+    /// assert_eq!(session.attach_websocket(now), Err(RequestError::WebSocketExists));
+    /// session.ws_receive(stream, Packet::Ping("probe".into()), now);
+    /// session.ws_receive(stream, Packet::Upgrade, now);
+    /// assert_eq!(session.transport(), Transport::WebTransport);
+    /// ```
+    pub fn attach_webtransport(&mut self, now: Instant) -> Result<WsId, RequestError> {
+        self.attach(Transport::WebTransport, now)
+    }
+
+    fn attach(&mut self, transport: Transport, now: Instant) -> Result<WsId, RequestError> {
         self.catch_up(now);
         if self.closed.is_some() {
             return Err(RequestError::Closed);
         }
-        if self.transport == Transport::WebSocket || self.ws.is_some() {
+        if self.transport.is_stream() || self.ws.is_some() {
             return Err(RequestError::WebSocketExists);
         }
         let id = self.next_ws_id;
         self.next_ws_id += 1;
         self.ws = Some(WsSlot {
             id,
+            transport,
             state: WsState::Attached,
             probe_reply: false,
             upgrade_deadline: Some(now + self.config.upgrade_timeout),
@@ -270,7 +328,7 @@ impl Session {
             Packet::Upgrade => {
                 slot.state = WsState::Active;
                 slot.upgrade_deadline = None;
-                self.transport = Transport::WebSocket;
+                self.transport = slot.transport;
                 self.events.upgraded = true;
             }
             _ => self.ws = None,
@@ -307,6 +365,10 @@ impl Session {
             return finish;
         };
         let active = slot.state == WsState::Active;
+        let name = match slot.transport {
+            Transport::WebTransport => "WebTransport",
+            _ => "WebSocket",
+        };
         self.ws = None;
         self.events.wake = true;
         if !active {
@@ -322,7 +384,7 @@ impl Session {
             WsEnd::Closed => (DisconnectReason::TransportClose, None),
             WsEnd::Failed => (
                 DisconnectReason::TransportError,
-                Some("WebSocket error".to_owned()),
+                Some(format!("{name} error")),
             ),
             WsEnd::Undecodable(detail) => (
                 DisconnectReason::TransportError,
@@ -330,7 +392,7 @@ impl Session {
             ),
             WsEnd::TooBig => (
                 DisconnectReason::TransportError,
-                Some("a WebSocket message over max_http_buffer_size".to_owned()),
+                Some(format!("a {name} message over max_http_buffer_size")),
             ),
         };
         self.close_with(reason, detail, now);
