@@ -17,6 +17,7 @@
 //   --broadcast                               `broadcast:REST` sends REST to every session
 //                                             (for `eio bench broadcast`) instead of echoing
 //   --quiet                                   no log line per connection (for benchmarks)
+//   --per-message-deflate [EIO_PER_MESSAGE_DEFLATE=1] perMessageDeflate: true (threshold 1024)
 //   --port N                                  default 0 (any free port)
 //
 // Every message is echoed back, except text commands:
@@ -27,6 +28,8 @@
 //                     session's latest request on each transport
 //   cmd:query         answers `query:<JSON>` (the handshake's query parameters)
 //   cmd:burst N       sends `burst:0` .. `burst:N-1` at once
+//   cmd:extensions    answers `extensions:<the WebSocket's negotiated extensions>`
+//                     (empty over polling or without compression)
 "use strict";
 
 const fs = require("fs");
@@ -51,6 +54,9 @@ const opts = {
   maxHttpBufferSize: Number(option("max-payload", "EIO_MAX_PAYLOAD", "1000000")),
   path: option("path", "EIO_PATH", "/engine.io"),
 };
+if (option("per-message-deflate", "EIO_PER_MESSAGE_DEFLATE", undefined) !== undefined) {
+  opts.perMessageDeflate = true;
+}
 const reject = option("reject", "EIO_REJECT", undefined);
 if (reject !== undefined) {
   opts.allowRequest = (req, callback) => callback(reject, false);
@@ -127,6 +133,9 @@ eio.on("connection", (socket) => {
         break;
       case "query":
         socket.send(`query:${JSON.stringify(socket.request._query || {})}`);
+        break;
+      case "extensions":
+        socket.send(`extensions:${(socket.transport.socket && socket.transport.socket.extensions) || ""}`);
         break;
       case "burst":
         for (let i = 0; i < Number(arg); i++) socket.send(`burst:${i}`);

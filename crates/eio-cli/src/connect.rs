@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use engineio::client::{Client, DisconnectReason, Event};
-use engineio::{Message, Transport};
+use engineio::{Message, PerMessageDeflate, Transport};
 
 /// The arguments of `eio connect`.
 #[derive(Debug, Args)]
@@ -46,6 +46,10 @@ pub(crate) struct ConnectArgs {
     /// Accept any TLS certificate (dangerous: for tests only).
     #[arg(long)]
     insecure: bool,
+    /// Offer permessage-deflate on the WebSocket (Node's defaults: messages
+    /// of 1024 bytes or more go compressed when the server agrees).
+    #[arg(long)]
+    per_message_deflate: bool,
 }
 
 /// The `--transport` choices.
@@ -126,6 +130,9 @@ async fn connect(args: ConnectArgs) -> ExitCode {
     let mut config = Client::builder()
         .transports(args.transport.transports())
         .path(args.path.clone());
+    if args.per_message_deflate {
+        config = config.per_message_deflate(Some(PerMessageDeflate::default()));
+    }
     for (name, value) in &args.headers {
         config = config.header(name, value);
     }

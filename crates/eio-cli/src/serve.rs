@@ -13,7 +13,8 @@ use bytes::Bytes;
 use clap::Args;
 use engineio::proto::{EncodedPacket, Packet};
 use engineio::server::{
-    CookieConfig, CorsPolicy, EngineIoService, NotFound, SendError, Server, ServerConfig, TlsConfig,
+    CookieConfig, CorsPolicy, EngineIoService, NotFound, PerMessageDeflate, SendError, Server,
+    ServerConfig, TlsConfig,
 };
 use engineio::{Message, NodeId, Sid, Transport};
 use http::{Method, Request, Response, StatusCode};
@@ -74,6 +75,10 @@ pub(crate) struct ServeArgs {
     /// Do not print a line per connect and disconnect (for load tests).
     #[arg(long, short)]
     quiet: bool,
+    /// Compress WebSocket messages of 1024 bytes or more (permessage-deflate,
+    /// with Node's defaults) for clients that offer it; off by default.
+    #[arg(long)]
+    per_message_deflate: bool,
     /// Serve https and wss (HTTP/2 by ALPN for polling) with this PEM
     /// certificate chain (the server's certificate first); needs --tls-key.
     #[arg(long, value_name = "FILE", requires = "tls_key")]
@@ -150,7 +155,8 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
         .max_sessions(args.max_sessions)
         .async_handlers(args.async_handlers)
         .allow_eio3(args.allow_eio3)
-        .jsonp(args.jsonp);
+        .jsonp(args.jsonp)
+        .per_message_deflate(args.per_message_deflate.then(PerMessageDeflate::default));
     let config = match &args.node_id {
         Some(node) => config.node_id(node.clone()),
         None => config,

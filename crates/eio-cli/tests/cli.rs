@@ -93,6 +93,32 @@ fn serve_takes_the_inbox_and_handler_options() {
 }
 
 #[test]
+fn serve_and_connect_compress_with_per_message_deflate() {
+    let serve = serve(&["--per-message-deflate"]);
+    let big: String = (0..400).map(|i| format!("part {i}; ")).collect();
+    let output = run(&[
+        "connect",
+        &serve.url,
+        "--transport",
+        "websocket",
+        "--per-message-deflate",
+        "--send",
+        &big,
+        "--send",
+        "small",
+        "--count",
+        "2",
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(stdout.lines().collect::<Vec<_>>(), [big.as_str(), "small"]);
+}
+
+#[test]
 fn serve_refuses_handshakes_past_max_sessions() {
     let serve = serve(&["--max-sessions", "0"]);
     let output = run(&["connect", &serve.url, "--send", "x"]);

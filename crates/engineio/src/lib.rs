@@ -12,6 +12,10 @@
 //!
 //! The protocol itself (packets, payloads, handshake, session state) lives in
 //! the sans-I/O crate [`engineio_proto`], re-exported here as [`proto`].
+//!
+//! WebSockets can compress their messages (permessage-deflate, RFC 7692):
+//! off by default on both sides, as in Node; see [`PerMessageDeflate`] and
+//! [`deflate`] for how it is built beside tokio-tungstenite.
 #![deny(missing_docs)]
 #![warn(clippy::unwrap_used)]
 
@@ -22,7 +26,13 @@ pub use engineio_proto::{
 
 #[cfg(feature = "client")]
 pub mod client;
+#[cfg(any(feature = "server", feature = "client"))]
+pub mod deflate;
+#[cfg(any(feature = "server", feature = "client"))]
+pub use deflate::PerMessageDeflate;
 #[cfg(feature = "redis")]
 pub mod redis;
 #[cfg(feature = "server")]
 pub mod server;
+#[cfg(any(feature = "server", feature = "client"))]
+mod ws_io;

@@ -107,6 +107,30 @@ impl ClientBuilder {
         self.config
     }
 
+    /// Offers permessage-deflate (RFC 7692) on WebSockets: off by default
+    /// (Node's `engine.io-client` offers it by default, with a 1024-byte
+    /// threshold; browsers always do). When the server agrees, messages of
+    /// at least [`PerMessageDeflate::threshold`](crate::PerMessageDeflate::threshold)
+    /// bytes go compressed both ways; incoming compressed messages are
+    /// inflated up to 16 MiB (tungstenite's largest frame), no further.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use engineio::PerMessageDeflate;
+    /// use engineio::client::ClientBuilder;
+    ///
+    /// let builder = ClientBuilder::new().per_message_deflate(Some(PerMessageDeflate::default()));
+    /// # drop(builder);
+    /// ```
+    pub fn per_message_deflate(
+        mut self,
+        deflate: Option<crate::deflate::PerMessageDeflate>,
+    ) -> Self {
+        self.config.per_message_deflate = deflate;
+        self
+    }
+
     /// Adds a header sent on every HTTP request (handshake, polls, posts)
     /// and on the WebSocket open request. A `Cookie` header is merged with
     /// the cookies the client keeps from the server's `Set-Cookie` headers.

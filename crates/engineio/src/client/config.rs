@@ -27,6 +27,7 @@ pub use engineio_proto::client::Reconnection;
 /// | `add_root_certificate_pem` (feature `tls`) | the Mozilla roots only |
 /// | `danger_accept_invalid_certs` (feature `tls`) | off: certificates are verified |
 /// | `client_certificate_pem` (feature `tls`) | none: no client certificate (mutual TLS off) |
+/// | [`per_message_deflate`](super::ClientBuilder::per_message_deflate) | off (no offer) |
 /// | [`proxy`](super::ClientBuilder::proxy) / [`no_proxy`](super::ClientBuilder::no_proxy) | the environment: `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY` (and lower case), read by `build()` |
 ///
 /// # Examples
@@ -53,6 +54,7 @@ pub struct ClientConfig {
     pub(crate) timestamp_requests: bool,
     pub(crate) reconnection: Option<Reconnection>,
     pub(crate) proxy: super::proxy::ProxySetting,
+    pub(crate) per_message_deflate: Option<crate::deflate::PerMessageDeflate>,
     #[cfg(feature = "tls")]
     pub(crate) root_certificates_pem: Vec<Vec<u8>>,
     #[cfg(feature = "tls")]
@@ -77,6 +79,7 @@ impl Default for ClientConfig {
             timestamp_requests: true,
             reconnection: None,
             proxy: super::proxy::ProxySetting::Environment,
+            per_message_deflate: None,
             #[cfg(feature = "tls")]
             root_certificates_pem: Vec::new(),
             #[cfg(feature = "tls")]

@@ -29,12 +29,15 @@ use super::error::{Cause, ConnectionError};
 use super::event::{Event, State};
 use super::link::Link;
 use super::shared::{Command, Shared};
-use super::ws::{self, WsStream};
+use super::ws::{self, Opened, WsStream};
+use crate::deflate::codec::Deflater;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// A WebSocket being opened, with its id.
-type Opening = (WsId, BoxFuture<Result<Box<WsStream>, ConnectionError>>);
+type Opening = (WsId, BoxFuture<Result<Box<Opened>, ConnectionError>>);
 
 /// How a connection ended.
 #[derive(Debug)]
@@ -66,10 +69,10 @@ enum WsOut {
 }
 
 impl WsConn {
-    fn new(id: WsId, stream: WsStream, link: Arc<Link>) -> Self {
-        let (sink, read) = stream.split();
+    fn new(id: WsId, opened: Opened, link: Arc<Link>) -> Self {
+        let (sink, read) = opened.stream.split();
         let (write, rx) = mpsc::unbounded_channel();
-        let writer = tokio::spawn(write_loop(sink, rx, link));
+        let writer = tokio::spawn(write_loop(sink, rx, link, opened.deflater));
         Self {
             id,
             read,
@@ -89,22 +92,38 @@ impl WsConn {
     }
 }
 
+/// The WebSocket message for a frame: compressed (a raw frame with RSV1
+/// set) when permessage-deflate was agreed and the frame is long enough.
+fn ws_message(frame: Frame, deflater: Option<&mut Deflater>) -> WsMessage {
+    let (bytes, data) = match &frame {
+        Frame::Text(text) => (text.as_bytes(), Data::Text),
+        Frame::Binary(bytes) => (&bytes[..], Data::Binary),
+    };
+    if let Some(compressed) = deflater.and_then(|deflater| deflater.compress(bytes)) {
+        let mut raw = WsFrame::message(compressed, OpCode::Data(data), true);
+        raw.header_mut().rsv1 = true;
+        return WsMessage::Frame(raw);
+    }
+    match frame {
+        Frame::Text(text) => WsMessage::text(text),
+        Frame::Binary(bytes) => WsMessage::Binary(bytes),
+    }
+}
+
 /// Writes frames in order; tells the connection when messages are written
 /// (they stop counting against `max_queue`).
 async fn write_loop(
     mut sink: SplitSink<WsStream, WsMessage>,
     mut rx: mpsc::UnboundedReceiver<WsOut>,
     link: Arc<Link>,
+    mut deflater: Option<Deflater>,
 ) {
     while let Some(out) = rx.recv().await {
         match out {
             WsOut::Frames(frames, messages) => {
                 let mut failed = false;
                 for frame in frames {
-                    let message = match frame {
-                        Frame::Text(text) => WsMessage::text(text),
-                        Frame::Binary(bytes) => WsMessage::Binary(bytes),
-                    };
+                    let message = ws_message(frame, deflater.as_mut());
                     if let Err(err) = sink.feed(message).await {
                         tracing::debug!("engine.io WebSocket write failed: {err}");
                         failed = true;
@@ -134,7 +153,7 @@ async fn write_loop(
 enum Step {
     Get(Result<Bytes, ConnectionError>),
     Post(Result<(), ConnectionError>),
-    Opened(WsId, Result<Box<WsStream>, ConnectionError>),
+    Opened(WsId, Result<Box<Opened>, ConnectionError>),
     Frame(WsId, Option<Result<WsMessage, tungstenite::Error>>),
     Command(Option<Command>),
     Changed,
@@ -487,7 +506,7 @@ async fn maybe<T>(future: &mut Option<BoxFuture<T>>) -> T {
 /// The outcome of the WebSocket being opened, with its id.
 async fn maybe_opening(
     opening: &mut Option<Opening>,
-) -> (WsId, Result<Box<WsStream>, ConnectionError>) {
+) -> (WsId, Result<Box<Opened>, ConnectionError>) {
     match opening {
         Some((id, future)) => (*id, future.await),
         None => std::future::pending().await,

@@ -2,6 +2,7 @@
 //! (reqwest, with a cookie jar), the extra headers, the TLS settings and
 //! the proxy rules.
 
+use crate::deflate::PerMessageDeflate;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,6 +30,8 @@ pub(crate) struct Net {
     pub(crate) tls: Arc<rustls::ClientConfig>,
     /// Which proxy each request goes through (both transports).
     pub(crate) proxies: Arc<Proxies>,
+    /// The permessage-deflate offer of WebSockets, if any.
+    pub(crate) deflate: Option<PerMessageDeflate>,
 }
 
 /// Validates header names and values.
@@ -82,6 +85,7 @@ impl Net {
             #[cfg(feature = "tls")]
             tls,
             proxies,
+            deflate: config.per_message_deflate.clone(),
         })
     }
 

@@ -74,6 +74,7 @@ mod ws;
 #[cfg(feature = "blocking")]
 pub mod blocking;
 
+pub use crate::deflate::PerMessageDeflate;
 pub use async_client::Client;
 pub use builder::ClientBuilder;
 pub use config::{ClientConfig, Reconnection};

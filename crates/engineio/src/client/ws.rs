@@ -1,8 +1,8 @@
 //! Opening WebSockets (tokio-tungstenite), with the client's headers,
-//! cookies, TLS settings and proxy (a `CONNECT` tunnel, see `proxy.rs`).
-//! What goes over them is the core's business.
+//! cookies, TLS settings, proxy (a `CONNECT` tunnel, see `proxy.rs`) and
+//! permessage-deflate offer. What goes over them is the core's business.
 
-use http::header::COOKIE;
+use http::header::{COOKIE, SEC_WEBSOCKET_EXTENSIONS};
 use tokio_tungstenite::tungstenite;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -11,10 +11,26 @@ use url::Url;
 use super::error::{ConnectionError, describe, from_source};
 use super::http::Net;
 use super::proxy::{self, Conn};
+use crate::deflate::codec::Deflater;
+use crate::deflate::negotiate;
+use crate::ws_io::ReadAhead;
+
+/// The longest compressed message a client takes, compressed or inflated:
+/// tungstenite's default `max_frame_size` (an inflated message reaches
+/// tungstenite as one frame).
+const MAX_MESSAGE: usize = 16 << 20;
 
 /// A client WebSocket: TLS for `wss`, over TCP to the server or a tunnel
-/// through a proxy.
-pub(crate) type WsStream = WebSocketStream<MaybeTlsStream<Conn>>;
+/// through a proxy; `ReadAhead` inflates compressed messages.
+pub(crate) type WsStream = WebSocketStream<ReadAhead<MaybeTlsStream<Conn>>>;
+
+/// An open WebSocket, with the compressor for what it sends when
+/// permessage-deflate was agreed.
+#[derive(Debug)]
+pub(crate) struct Opened {
+    pub(crate) stream: WsStream,
+    pub(crate) deflater: Option<Deflater>,
+}
 
 /// Opens a WebSocket to `url`, sending the extra headers and the cookies
 /// the jar holds for `cookie_url`; `Set-Cookie` answers go to the jar.
@@ -22,7 +38,7 @@ pub(crate) async fn open(
     net: &Net,
     url: &Url,
     cookie_url: &Url,
-) -> Result<WsStream, ConnectionError> {
+) -> Result<Opened, ConnectionError> {
     let mut request = url
         .as_str()
         .into_client_request()
@@ -51,14 +67,40 @@ pub(crate) async fn open(
     {
         headers.insert(COOKIE, value);
     }
+    if let Some(deflate) = &net.deflate
+        && let Ok(value) = negotiate::offer(deflate).parse()
+    {
+        headers.insert(SEC_WEBSOCKET_EXTENSIONS, value);
+    }
 
     // The timeout covers the proxy tunnel, TLS and the WebSocket handshake.
     let connect = connect(request, url, net);
-    let (stream, response) = tokio::time::timeout(net.timeout, connect)
+    let (mut stream, response) = tokio::time::timeout(net.timeout, connect)
         .await
         .map_err(|_| ConnectionError::Timeout(net.timeout))??;
     net.store_cookies(response.headers(), cookie_url);
-    Ok(stream)
+    let answer: Vec<&str> = response
+        .headers()
+        .get_all(SEC_WEBSOCKET_EXTENSIONS)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    // An extension we did not offer fails the WebSocket (RFC 6455, 4.1).
+    let agreed = match &net.deflate {
+        Some(deflate) => negotiate::answer(deflate, &answer),
+        None if answer.is_empty() => Ok(None),
+        None => Err(negotiate::AnswerError::Unexpected(answer.join(", "))),
+    }
+    .map_err(|err| ConnectionError::Protocol(err.to_string()))?;
+    let (deflater, inflater) = match (agreed, &net.deflate) {
+        (Some(agreed), Some(deflate)) => {
+            let (deflater, inflater) = agreed.client(deflate, MAX_MESSAGE);
+            (Some(deflater), Some(inflater))
+        }
+        _ => (None, None),
+    };
+    stream.get_mut().handshake_done(inflater);
+    Ok(Opened { stream, deflater })
 }
 
 /// Connects to the server, directly or through the proxy the rules give
@@ -90,26 +132,49 @@ async fn connect(
         }
         None => Conn::Tcp(proxy::tcp(&host, port).await.map_err(from_source)?),
     };
-    handshake(request, stream, net).await.map_err(map_err)
+    let stream = tls(stream, url, &host, net).await?;
+    // Reads stop at the end of the answer's headers until the inflater (if
+    // any) is in place: no frame gets into tungstenite's handshake buffer.
+    tokio_tungstenite::client_async_with_config(request, ReadAhead::client(stream), None)
+        .await
+        .map_err(map_err)
 }
 
+/// TLS for `wss://`, on the client's rustls configuration.
 #[cfg(feature = "tls")]
-async fn handshake(
-    request: tungstenite::handshake::client::Request,
+async fn tls(
     stream: Conn,
+    url: &Url,
+    host: &str,
     net: &Net,
-) -> Result<(WsStream, tungstenite::handshake::client::Response), tungstenite::Error> {
-    let connector = tokio_tungstenite::Connector::Rustls(std::sync::Arc::clone(&net.tls));
-    tokio_tungstenite::client_async_tls_with_config(request, stream, None, Some(connector)).await
+) -> Result<MaybeTlsStream<Conn>, ConnectionError> {
+    if url.scheme() != "wss" {
+        return Ok(MaybeTlsStream::Plain(stream));
+    }
+    let name = rustls_pki_types::ServerName::try_from(host.to_owned())
+        .map_err(|err| ConnectionError::InvalidUrl(format!("{url}: {err}")))?;
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::clone(&net.tls));
+    match connector.connect(name, stream).await {
+        Ok(tls) => Ok(MaybeTlsStream::Rustls(tls)),
+        // A rustls error is a TLS error, a broken connection a transport one.
+        Err(err) => Err(from_source(err)),
+    }
 }
 
+/// Without the `tls` feature, `wss://` cannot be opened.
 #[cfg(not(feature = "tls"))]
-async fn handshake(
-    request: tungstenite::handshake::client::Request,
+async fn tls(
     stream: Conn,
+    url: &Url,
+    _host: &str,
     _net: &Net,
-) -> Result<(WsStream, tungstenite::handshake::client::Response), tungstenite::Error> {
-    tokio_tungstenite::client_async_with_config(request, MaybeTlsStream::Plain(stream), None).await
+) -> Result<MaybeTlsStream<Conn>, ConnectionError> {
+    if url.scheme() == "wss" {
+        return Err(ConnectionError::InvalidUrl(format!(
+            "{url}: wss:// needs the `tls` feature"
+        )));
+    }
+    Ok(MaybeTlsStream::Plain(stream))
 }
 
 fn map_err(err: tungstenite::Error) -> ConnectionError {

@@ -7,6 +7,7 @@ use engineio_proto::{NodeId, Transport};
 
 use super::cookie::CookieConfig;
 use super::cors::CorsPolicy;
+use crate::deflate::PerMessageDeflate;
 
 /// Every option of the server. Build it with [`ServerConfig::default`] and
 /// the by-value setters.
@@ -31,6 +32,7 @@ use super::cors::CorsPolicy;
 /// | [`max_payload_packets`](Self::max_payload_packets) | 100,000 | `Payload.max_decode_packets` (16) |
 /// | [`close_timeout`](Self::close_timeout) | 30 s | (Node's `closeTimeout`) |
 /// | [`ws_read_buffer_size`](Self::ws_read_buffer_size) | 256 bytes | (none) |
+/// | [`per_message_deflate`](Self::per_message_deflate) | off | (Node's `perMessageDeflate`) |
 /// | [`max_inbox`](Self::max_inbox) | 128 messages | (none: unbounded) |
 /// | [`async_handlers`](Self::async_handlers) | false (in order) | `async_handlers` (default true there) |
 /// | [`allow_eio3`](Self::allow_eio3) | false | (Node's `allowEIO3`; python-engineio has none) |
@@ -73,6 +75,7 @@ pub struct ServerConfig {
     pub(crate) max_inbox: usize,
     pub(crate) async_handlers: bool,
     pub(crate) max_sessions: Option<usize>,
+    pub(crate) per_message_deflate: Option<PerMessageDeflate>,
     pub(crate) allow_eio3: bool,
     pub(crate) jsonp: bool,
     pub(crate) node_id: Option<NodeId>,
@@ -102,6 +105,7 @@ impl Default for ServerConfig {
             max_inbox: 128,
             async_handlers: false,
             max_sessions: None,
+            per_message_deflate: None,
             allow_eio3: false,
             jsonp: false,
             node_id: None,
@@ -442,6 +446,31 @@ impl ServerConfig {
     /// ```
     pub fn ws_read_buffer_size(mut self, bytes: usize) -> Self {
         self.ws_read_buffer_size = bytes.max(256);
+        self
+    }
+
+    /// permessage-deflate (RFC 7692) on WebSockets: off by default, as in
+    /// Node's `engine.io`. With `Some`, a client that offers the extension
+    /// (browsers always do, Node's client by default) gets it, and messages
+    /// of at least [`PerMessageDeflate::threshold`] bytes (1024 by default)
+    /// go compressed both ways. Without it, an offer is declined: the 101
+    /// answer carries no `Sec-WebSocket-Extensions`, and nothing on the
+    /// WebSocket path changes.
+    ///
+    /// An incoming compressed message is inflated up to
+    /// [`max_http_buffer_size`](Self::max_http_buffer_size) bytes and no
+    /// further: one that is longer (compressed or inflated) closes the
+    /// WebSocket with 1009, as an uncompressed one does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use engineio::server::{PerMessageDeflate, ServerConfig};
+    /// let config = ServerConfig::default().per_message_deflate(Some(PerMessageDeflate::default()));
+    /// # let _ = config;
+    /// ```
+    pub fn per_message_deflate(mut self, deflate: Option<PerMessageDeflate>) -> Self {
+        self.per_message_deflate = deflate;
         self
     }
 

@@ -88,8 +88,8 @@ mod tls;
 #[cfg(feature = "webtransport")]
 mod webtransport;
 mod ws;
-mod ws_io;
 
+pub use crate::deflate::PerMessageDeflate;
 pub use builder::ServerBuilder;
 pub use config::ServerConfig;
 pub use connect::{ConnectRequest, Rejection};

@@ -18,8 +18,8 @@ use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::{CloseFrame, Frame as WsFrame};
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage, Utf8Bytes};
 
@@ -27,7 +27,10 @@ use super::answer::{EngineResponse, error, request_error};
 use super::engine::Server;
 use super::handle::{SessionHandle, now};
 use super::open::open_session;
-use super::ws_io::ReadAhead;
+use crate::deflate::DeflateError;
+use crate::deflate::codec::Deflater;
+use crate::deflate::negotiate::{self, Agreed};
+use crate::ws_io::ReadAhead;
 
 type Ws = WebSocketStream<ReadAhead<TokioIo<hyper::upgrade::Upgraded>>>;
 
@@ -65,11 +68,28 @@ fn cannot_upgrade() -> EngineResponse {
     )
 }
 
-/// The 101 answer. Of the subprotocols the client asks for
+/// What permessage-deflate the request's offers and the server's settings
+/// agree on (`None`: no compression, the usual case).
+fn deflate_agreed(server: &Server, headers: &HeaderMap) -> Option<Agreed> {
+    let config = server.inner.config.per_message_deflate.as_ref()?;
+    negotiate::accept(
+        config,
+        headers
+            .get_all(header::SEC_WEBSOCKET_EXTENSIONS)
+            .iter()
+            .filter_map(|v| v.to_str().ok()),
+    )
+}
+
+/// The 101 answer, with the agreed extension. Of the subprotocols the client asks for
 /// (`Sec-WebSocket-Protocol`), the first is chosen, as the Node server's
 /// `ws` does by default: Engine.IO does not use them, but a client that asks
 /// for one fails the handshake unless one is chosen.
-fn switching_protocols(key: &HeaderValue, headers: &HeaderMap) -> EngineResponse {
+fn switching_protocols(
+    key: &HeaderValue,
+    headers: &HeaderMap,
+    deflate: Option<&Agreed>,
+) -> EngineResponse {
     let mut response = Response::builder()
         .status(StatusCode::SWITCHING_PROTOCOLS)
         .header(header::UPGRADE, "websocket")
@@ -85,6 +105,9 @@ fn switching_protocols(key: &HeaderValue, headers: &HeaderMap) -> EngineResponse
         .and_then(|p| HeaderValue::from_str(p).ok());
     if let Some(protocol) = protocol {
         response = response.header(header::SEC_WEBSOCKET_PROTOCOL, protocol);
+    }
+    if let Some(agreed) = deflate {
+        response = response.header(header::SEC_WEBSOCKET_EXTENSIONS, agreed.header());
     }
     response.body(Full::default()).unwrap_or_default()
 }
@@ -116,17 +139,31 @@ impl Framing {
     }
 }
 
-/// Waits for the HTTP upgrade and wraps the connection.
-async fn accept(server: &Server, on_upgrade: OnUpgrade) -> Option<Ws> {
+/// Waits for the HTTP upgrade and wraps the connection; with
+/// permessage-deflate, also gives the compressor for what it sends.
+async fn accept(
+    server: &Server,
+    on_upgrade: OnUpgrade,
+    deflate: Option<Agreed>,
+) -> Option<(Ws, Option<Box<Deflater>>)> {
+    let config = &server.inner.config;
+    let (deflater, inflater) = match (deflate, &config.per_message_deflate) {
+        (Some(agreed), Some(settings)) => {
+            let (deflater, inflater) = agreed.server(settings, config.max_http_buffer_size);
+            (Some(Box::new(deflater)), Some(inflater))
+        }
+        _ => (None, None),
+    };
     match on_upgrade.await {
-        Ok(upgraded) => Some(
+        Ok(upgraded) => Some((
             WebSocketStream::from_raw_socket(
-                ReadAhead::new(TokioIo::new(upgraded)),
+                ReadAhead::new(TokioIo::new(upgraded), inflater),
                 Role::Server,
                 Some(ws_config(server)),
             )
             .await,
-        ),
+            deflater,
+        )),
         Err(err) => {
             tracing::debug!(error = %err, "the WebSocket upgrade did not complete");
             None
@@ -151,20 +188,25 @@ pub(crate) async fn handshake(server: &Server, req: &mut Parts, wire: Wire) -> E
     let Some(id) = handle.core().websocket() else {
         return cannot_upgrade();
     };
+    let deflate = deflate_agreed(server, &req.headers);
     let server = server.clone();
     tokio::spawn(async move {
-        let Some(mut ws) = accept(&server, on_upgrade).await else {
+        let Some((mut ws, mut deflater)) = accept(&server, on_upgrade, deflate).await else {
             handle.update(&server, |core| core.ws_ended(id, WsEnd::Failed, now()));
             return;
         };
         let open = EncodedPacket::new(Packet::Open(handshake));
-        if ws.send(to_ws_message(&open, framing)).await.is_err() {
+        if ws
+            .send(to_ws_message(&open, framing, &mut deflater))
+            .await
+            .is_err()
+        {
             handle.update(&server, |core| core.ws_ended(id, WsEnd::Closed, now()));
             return;
         }
-        run(&server, &handle, id, ws, framing).await;
+        run(&server, &handle, id, ws, framing, deflater).await;
     });
-    switching_protocols(&key, &req.headers)
+    switching_protocols(&key, &req.headers, deflate.as_ref())
 }
 
 /// A WebSocket that upgrades a polling session. A WebSocket the session
@@ -186,20 +228,21 @@ pub(crate) fn upgrade(server: &Server, sid: Sid, req: &mut Parts, wire: &Wire) -
         Err(err) => {
             tracing::debug!(%sid, %err, "closing an extra WebSocket");
             spawn_close(server, on_upgrade);
-            return switching_protocols(&key, &req.headers);
+            return switching_protocols(&key, &req.headers, None);
         }
     };
     let framing = Framing::new(handle.core().wire().protocol, wire);
+    let deflate = deflate_agreed(server, &req.headers);
     let server = server.clone();
     tokio::spawn(async move {
-        match accept(&server, on_upgrade).await {
-            Some(ws) => run(&server, &handle, id, ws, framing).await,
+        match accept(&server, on_upgrade, deflate).await {
+            Some((ws, deflater)) => run(&server, &handle, id, ws, framing, deflater).await,
             None => {
                 handle.update(&server, |core| core.ws_ended(id, WsEnd::Failed, now()));
             }
         }
     });
-    switching_protocols(&key, &req.headers)
+    switching_protocols(&key, &req.headers, deflate.as_ref())
 }
 
 /// A WebSocket request the server accepts only to close it at once.
@@ -212,14 +255,14 @@ pub(crate) fn accept_and_close(server: &Server, req: &mut Parts) -> EngineRespon
         return cannot_upgrade();
     };
     spawn_close(server, on_upgrade);
-    switching_protocols(&key, &req.headers)
+    switching_protocols(&key, &req.headers, None)
 }
 
 /// Completes the WebSocket handshake, then sends a close frame.
 fn spawn_close(server: &Server, on_upgrade: OnUpgrade) {
     let server = server.clone();
     tokio::spawn(async move {
-        if let Some(mut ws) = accept(&server, on_upgrade).await {
+        if let Some((mut ws, _)) = accept(&server, on_upgrade, None).await {
             let _ = ws.close(None).await;
         }
     });
@@ -227,21 +270,33 @@ fn spawn_close(server: &Server, on_upgrade: OnUpgrade) {
 
 /// The WebSocket frame for a packet, sharing its bytes; with `b64`, binary
 /// goes as base64 text (the client asked with `b64=1`). A v3 binary
-/// message carries its packet type byte.
-fn to_ws_message(packet: &EncodedPacket, framing: Framing) -> WsMessage {
-    if framing.protocol == Protocol::V3
+/// message carries its packet type byte. With permessage-deflate, a frame
+/// past the threshold goes compressed, as a raw frame with RSV1 set.
+fn to_ws_message(
+    packet: &EncodedPacket,
+    framing: Framing,
+    deflater: &mut Option<Box<Deflater>>,
+) -> WsMessage {
+    let (bytes, binary) = if framing.protocol == Protocol::V3
         && let Packet::Message(Message::Binary(_)) = packet.packet()
     {
-        return match eio3::encode_frame(packet.packet(), framing.binary) {
-            Frame::Binary(bytes) => WsMessage::Binary(bytes),
-            Frame::Text(text) => WsMessage::text(text),
-        };
-    }
-    let (bytes, binary) = if framing.binary == BinaryEncoding::Base64 {
+        match eio3::encode_frame(packet.packet(), framing.binary) {
+            Frame::Binary(bytes) => (bytes, true),
+            Frame::Text(text) => (bytes::Bytes::from(text), false),
+        }
+    } else if framing.binary == BinaryEncoding::Base64 {
         (packet.text_bytes().clone(), false)
     } else {
         packet.ws_bytes()
     };
+    if let Some(deflater) = deflater
+        && let Some(compressed) = deflater.compress(&bytes)
+    {
+        let data = if binary { Data::Binary } else { Data::Text };
+        let mut frame = WsFrame::message(compressed, OpCode::Data(data), true);
+        frame.header_mut().rsv1 = true;
+        return WsMessage::Frame(frame);
+    }
     if binary {
         WsMessage::Binary(bytes)
     } else {
@@ -267,6 +322,12 @@ fn read(frame: Option<Result<WsMessage, WsError>>, protocol: Protocol) -> Read {
         Some(Ok(WsMessage::Binary(bytes))) => decode_binary_frame(bytes, protocol),
         Some(Ok(WsMessage::Close(_))) | None => return Read::End(WsEnd::Closed),
         Some(Err(WsError::Capacity(_))) => return Read::End(WsEnd::TooBig),
+        // A compressed message too long once inflated (or compressed).
+        Some(Err(WsError::Io(err)))
+            if matches!(DeflateError::of(&err), Some(DeflateError::TooBig { .. })) =>
+        {
+            return Read::End(WsEnd::TooBig);
+        }
         Some(Err(WsError::ConnectionClosed | WsError::AlreadyClosed)) => {
             return Read::End(WsEnd::Closed);
         }
@@ -320,7 +381,14 @@ fn decode_binary_frame(bytes: bytes::Bytes, protocol: Protocol) -> Result<Packet
 /// what the session gives, reads frames while the session has room for
 /// them, and closes it when the session says so. The same loop serves a
 /// WebSocket during its upgrade and afterwards.
-async fn run(server: &Server, handle: &Arc<SessionHandle>, id: WsId, mut ws: Ws, framing: Framing) {
+async fn run(
+    server: &Server,
+    handle: &Arc<SessionHandle>,
+    id: WsId,
+    mut ws: Ws,
+    framing: Framing,
+    mut deflater: Option<Box<Deflater>>,
+) {
     // Reads and writes take turns in this one task (writes happen outside
     // the `select!`), so the stream needs no split: no lock, no second
     // allocation per WebSocket.
@@ -334,7 +402,11 @@ async fn run(server: &Server, handle: &Arc<SessionHandle>, id: WsId, mut ws: Ws,
             WsTransmit::Write(packets) => {
                 let mut written = true;
                 for packet in &packets {
-                    if ws.feed(to_ws_message(packet, framing)).await.is_err() {
+                    if ws
+                        .feed(to_ws_message(packet, framing, &mut deflater))
+                        .await
+                        .is_err()
+                    {
                         written = false;
                         break;
                     }
