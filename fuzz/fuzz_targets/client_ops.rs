@@ -276,7 +276,7 @@ impl Sim {
                     }
                     self.post = true;
                 }
-                Transmit::OpenWebSocket(id) => {
+                Transmit::OpenWebSocket(id) | Transmit::OpenWebTransport(id) => {
                     assert!(!self.all_ws.contains(&id), "{id:?} reused");
                     self.all_ws.push(id);
                     // A probe when opened after the handshake (whose events
@@ -422,6 +422,7 @@ fuzz_target!(|data: &[u8]| {
     let config = ConnectionConfig {
         polling: flags % 4 < 2,
         websocket: flags % 4 % 2 == 0,
+        webtransport: false,
         probe_timeout: Duration::from_millis(u64::from(input.byte()) * 8),
         close_timeout: Duration::from_millis(u64::from(input.byte()) * 8),
         max_queue: usize::from((flags >> 2) & 7),

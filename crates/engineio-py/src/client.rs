@@ -105,6 +105,7 @@ impl ClientConnection {
         let config = ConnectionConfig {
             polling,
             websocket,
+            webtransport: false,
             probe_timeout: secs(probe_timeout, "probe_timeout")?,
             close_timeout: secs(close_timeout, "close_timeout")?,
             max_queue,
@@ -191,7 +192,8 @@ impl ClientConnection {
         let tuple = match transmit {
             Transmit::Get => ("get",).into_pyobject(py)?,
             Transmit::Post(payload) => ("post", payload).into_pyobject(py)?,
-            Transmit::OpenWebSocket(id) => {
+            // WebTransport is never enabled here.
+            Transmit::OpenWebSocket(id) | Transmit::OpenWebTransport(id) => {
                 let number = self.number(id);
                 ("open_ws", number).into_pyobject(py)?
             }

@@ -32,6 +32,12 @@ pub struct ConnectionConfig {
     /// Whether WebSocket may be used: for the handshake when polling is
     /// disabled, else for an upgrade when the server offers one.
     pub websocket: bool,
+    /// Whether WebTransport may be used: for the handshake when polling and
+    /// WebSocket are disabled, else for an upgrade when the server offers
+    /// one (preferred over WebSocket when both are offered). The runtime
+    /// opens it on [`Transmit::OpenWebTransport`]; the connection sends the
+    /// stream's first packet (`0`, or `0{"sid":"..."}` for an upgrade).
+    pub webtransport: bool,
     /// How long the WebSocket probe (`2probe` → `3probe`) may take before
     /// the upgrade is given up and polling goes on.
     pub probe_timeout: Duration,
@@ -46,6 +52,7 @@ impl Default for ConnectionConfig {
         Self {
             polling: true,
             websocket: true,
+            webtransport: false,
             probe_timeout: Duration::from_secs(5),
             close_timeout: Duration::from_secs(5),
             max_queue: 1024,
@@ -84,6 +91,15 @@ pub enum Transmit {
     /// else a probe for the upgrade. Report [`Connection::ws_opened`] or
     /// [`Connection::ws_open_failed`].
     OpenWebSocket(WsId),
+    /// Open a WebTransport session and its bidirectional stream: the
+    /// handshake while [`Connection::sid`] is `None`, else a probe for the
+    /// upgrade. From then on the stream is driven as a WebSocket with this
+    /// id (report [`Connection::ws_opened`] or
+    /// [`Connection::ws_open_failed`], frames with
+    /// [`Connection::handle_ws_frame`], its end with [`Connection::ws_ended`];
+    /// [`Transmit::WsWrite`] and [`Transmit::WsClose`] name it), each frame
+    /// with its length header ([`crate::webtransport`]).
+    OpenWebTransport(WsId),
     /// Write these frames, in order, on a WebSocket; `messages` of them are
     /// application messages, to report with [`Connection::written`] once
     /// written.
@@ -166,6 +182,8 @@ pub struct Connection {
     ws: Option<WsId>,
     /// The WebSocket of an upgrade, and where it stands.
     probe: Option<(WsId, Probe)>,
+    /// Which stream transport the probe is (WebSocket or WebTransport).
+    probe_transport: Transport,
     probe_deadline: Option<Instant>,
     next_ws_id: u32,
 
@@ -200,8 +218,10 @@ impl Connection {
             handshake: None,
             transport: if config.polling {
                 Transport::Polling
-            } else {
+            } else if config.websocket || !config.webtransport {
                 Transport::WebSocket
+            } else {
+                Transport::WebTransport
             },
             failure: None,
             get_in_flight: false,
@@ -210,6 +230,7 @@ impl Connection {
             limits: PayloadLimits::new(usize::MAX, usize::MAX),
             ws: None,
             probe: None,
+            probe_transport: Transport::WebSocket,
             probe_deadline: None,
             next_ws_id: 0,
             queued_messages: 0,
@@ -225,6 +246,10 @@ impl Connection {
             let id = conn.new_ws();
             conn.ws = Some(id);
             conn.transmits.push_back(Transmit::OpenWebSocket(id));
+        } else if config.webtransport {
+            let id = conn.new_ws();
+            conn.ws = Some(id);
+            conn.transmits.push_back(Transmit::OpenWebTransport(id));
         } else {
             conn.fail("no transport is enabled".to_owned());
         }
@@ -405,7 +430,7 @@ impl Connection {
             Phase::Handshake => self.end(DisconnectReason::ClientDisconnect),
             Phase::Open => {
                 self.drop_probe();
-                if let Some(ws) = self.ws.filter(|_| self.transport == Transport::WebSocket) {
+                if let Some(ws) = self.ws.filter(|_| self.transport.is_stream()) {
                     self.write(ws, &[Packet::Close]);
                     self.end(DisconnectReason::ClientDisconnect);
                 } else {
@@ -484,14 +509,27 @@ impl Connection {
         }
     }
 
-    /// WebSocket `id` is open: a probe starts with `2probe`.
+    /// WebSocket `id` is open: a probe starts with `2probe`. A WebTransport
+    /// stream first gets its open request: `0` for a handshake,
+    /// `0{"sid":"..."}` before a probe's `2probe`.
     pub fn ws_opened(&mut self, id: WsId, now: Instant) {
         if let Some((probe, Probe::Opening)) = self.probe
             && probe == id
         {
             self.probe = Some((id, Probe::Probing));
             self.probe_deadline = Some(now + self.config.probe_timeout);
+            if self.probe_transport == Transport::WebTransport
+                && let Some(sid) = self.sid()
+            {
+                let open = serde_json::json!({ "sid": sid });
+                self.write_frames(id, vec![Frame::Text(format!("0{open}"))], 0);
+            }
             self.write(id, &[Packet::Ping(PROBE.into())]);
+        } else if self.ws == Some(id)
+            && self.phase == Phase::Handshake
+            && self.transport == Transport::WebTransport
+        {
+            self.write_frames(id, vec![Frame::Text("0".into())], 0);
         }
     }
 
@@ -501,9 +539,10 @@ impl Connection {
         if self.is_probe(id) {
             self.probe = None;
             self.probe_deadline = None;
-            self.events.push_back(Event::UpgradeFailed(
-                "the WebSocket could not be opened".to_owned(),
-            ));
+            self.events.push_back(Event::UpgradeFailed(format!(
+                "the {} could not be opened",
+                self.probe_name()
+            )));
         } else if self.ws == Some(id) {
             self.ws = None;
             self.end(DisconnectReason::TransportError);
@@ -585,9 +624,10 @@ impl Connection {
         if self.is_probe(id) {
             self.probe = None;
             self.probe_deadline = None;
-            self.events.push_back(Event::UpgradeFailed(
-                "the WebSocket closed during the upgrade".to_owned(),
-            ));
+            self.events.push_back(Event::UpgradeFailed(format!(
+                "the {} closed during the upgrade",
+                self.probe_name()
+            )));
         } else if self.ws == Some(id) {
             self.ws = None;
             let reason = if clean && self.phase == Phase::Open {
@@ -615,6 +655,14 @@ impl Connection {
         id
     }
 
+    /// The probe's transport, as an error message names it.
+    fn probe_name(&self) -> &'static str {
+        match self.probe_transport {
+            Transport::WebTransport => "WebTransport session",
+            _ => "WebSocket",
+        }
+    }
+
     fn is_probe(&self, id: WsId) -> bool {
         self.probe.is_some_and(|(probe, _)| probe == id)
     }
@@ -630,17 +678,28 @@ impl Connection {
         };
         self.limits = PayloadLimits::new(usize::MAX, max_payload);
         self.ping_deadline = Some(now + handshake.ping_interval() + handshake.ping_timeout());
-        let offered = handshake
-            .upgrades
-            .iter()
-            .any(|u| u == Transport::WebSocket.as_str());
-        let probe = self.transport == Transport::Polling && self.config.websocket && offered;
+        let offered = |t: Transport| handshake.upgrades.iter().any(|u| u == t.as_str());
+        let probe = if self.transport != Transport::Polling {
+            None
+        } else if self.config.webtransport && offered(Transport::WebTransport) {
+            Some(Transport::WebTransport)
+        } else if self.config.websocket && offered(Transport::WebSocket) {
+            Some(Transport::WebSocket)
+        } else {
+            None
+        };
         self.events.push_back(Event::Opened(handshake.clone()));
         self.handshake = Some(handshake);
-        if probe {
+        if let Some(transport) = probe {
             let id = self.new_ws();
             self.probe = Some((id, Probe::Opening));
-            self.transmits.push_back(Transmit::OpenWebSocket(id));
+            self.probe_transport = transport;
+            self.transmits
+                .push_back(if transport == Transport::WebTransport {
+                    Transmit::OpenWebTransport(id)
+                } else {
+                    Transmit::OpenWebSocket(id)
+                });
         }
     }
 
@@ -667,7 +726,7 @@ impl Connection {
 
     /// Queues a packet on the current transport.
     fn queue(&mut self, packet: Packet) {
-        match self.ws.filter(|_| self.transport == Transport::WebSocket) {
+        match self.ws.filter(|_| self.transport.is_stream()) {
             Some(ws) => self.write(ws, &[packet]),
             None => self.outbox.push_back(packet),
         }
@@ -679,7 +738,12 @@ impl Connection {
             .iter()
             .filter(|p| matches!(p, Packet::Message(_)))
             .count();
-        let frames = packets.iter().map(Frame::encode);
+        self.write_frames(ws, packets.iter().map(Frame::encode).collect(), count);
+    }
+
+    /// Writes frames on a WebSocket, merging with a write already queued;
+    /// `count` of them are application messages.
+    fn write_frames(&mut self, ws: WsId, frames: Vec<Frame>, count: usize) {
         if let Some(Transmit::WsWrite {
             ws: id,
             frames: queued,
@@ -693,7 +757,7 @@ impl Connection {
         }
         self.transmits.push_back(Transmit::WsWrite {
             ws,
-            frames: frames.collect(),
+            frames,
             messages: count,
         });
     }
@@ -725,8 +789,8 @@ impl Connection {
         packets.extend(self.outbox.drain(..));
         self.write(id, &packets);
         self.ws = Some(id);
-        self.transport = Transport::WebSocket;
-        self.events.push_back(Event::Upgraded(Transport::WebSocket));
+        self.transport = self.probe_transport;
+        self.events.push_back(Event::Upgraded(self.probe_transport));
     }
 
     /// Gives the upgrade up; polling goes on.
@@ -774,7 +838,7 @@ impl Connection {
             .transmits
             .iter()
             .filter_map(|t| match t {
-                Transmit::OpenWebSocket(id) => Some(*id),
+                Transmit::OpenWebSocket(id) | Transmit::OpenWebTransport(id) => Some(*id),
                 _ => None,
             })
             .collect();

@@ -141,7 +141,9 @@ impl Client {
         let mut out = Vec::new();
         while let Some(transmit) = self.conn.poll_transmit() {
             let ws = match &transmit {
-                Transmit::OpenWebSocket(ws) | Transmit::WsWrite { ws, .. } => Some(*ws),
+                Transmit::OpenWebSocket(ws)
+                | Transmit::OpenWebTransport(ws)
+                | Transmit::WsWrite { ws, .. } => Some(*ws),
                 Transmit::WsClose(ws) => Some(*ws),
                 Transmit::Get | Transmit::Post(_) => None,
             };
@@ -1770,4 +1772,77 @@ fn reconnection_delay_edges() {
     assert_eq!(full.delay_for(3, 1.0), Duration::from_secs(5));
     assert_eq!(full.delay_for(3, 0.0), Duration::ZERO);
     assert_eq!(full.delay_for(2, 0.75), Duration::from_secs(3));
+}
+
+// ---------------------------------------------------------------------------
+// WebTransport
+
+/// With WebTransport only, the handshake goes over its stream: `0` first,
+/// then the session runs on it as on a WebSocket.
+#[test]
+fn webtransport_only_handshakes_with_an_open_request() {
+    let (mut c, at) = Client::new(ConnectionConfig {
+        polling: false,
+        websocket: false,
+        webtransport: true,
+        ..config()
+    });
+    let transmits = c.drain();
+    let [Transmit::OpenWebTransport(wt)] = transmits[..] else {
+        panic!("expected the handshake stream, got {transmits:?}");
+    };
+    assert_eq!(c.transport(), Transport::WebTransport);
+    c.ws_opened(wt, at(1));
+    assert_eq!(c.drain(), [write(wt, &["0"], 0)]);
+    c.handle_ws_frame(wt, text(&open_packet(&[], 1_000_000)), at(5));
+    assert_eq!(c.events(), [Event::Opened(handshake(&[], 1_000_000))]);
+    c.send("hi".into()).unwrap();
+    c.handle_ws_frame(wt, text("2"), at(6));
+    assert_eq!(c.drain(), [write(wt, &["4hi", "3"], 1)]);
+    c.close(at(7));
+    assert_eq!(c.drain(), [write(wt, &["1"], 0), Transmit::WsClose(wt)]);
+    assert_eq!(c.events(), closed(DisconnectReason::ClientDisconnect));
+}
+
+/// Polling upgrades to WebTransport when offered (preferred over
+/// WebSocket): `0{"sid"}` and `2probe` first, then `5` and the queue.
+#[test]
+fn polling_upgrades_to_webtransport_with_the_sid_first() {
+    let (mut c, at) = handshake_with(
+        ConnectionConfig {
+            webtransport: true,
+            ..config()
+        },
+        &open_packet(&["websocket", "webtransport"], 1_000_000),
+    );
+    assert!(matches!(c.events()[..], [Event::Opened(_)]));
+    let transmits = c.drain();
+    let [Transmit::OpenWebTransport(wt), Transmit::Get] = transmits[..] else {
+        panic!("expected a WebTransport probe and the long poll, got {transmits:?}");
+    };
+    c.ws_opened(wt, at(10));
+    assert_eq!(
+        c.drain(),
+        [write(wt, &[r#"0{"sid":"sid-1"}"#, "2probe"], 0)]
+    );
+    c.send("queued".into()).unwrap();
+    assert_eq!(c.drain(), [post("4queued")]);
+    c.handle_post();
+    c.handle_ws_frame(wt, text("3probe"), at(20));
+    c.handle_get(b"6", at(30));
+    assert_eq!(c.drain(), [write(wt, &["5"], 0)]);
+    assert_eq!(c.events(), [Event::Upgraded(Transport::WebTransport)]);
+    assert_eq!(c.transport(), Transport::WebTransport);
+    c.send("after".into()).unwrap();
+    assert_eq!(c.drain(), [write(wt, &["4after"], 1)]);
+    c.ws_ended(wt, true);
+    assert_eq!(c.events(), closed(DisconnectReason::ServerDisconnect));
+}
+
+/// Without WebTransport enabled, an offer of it is ignored.
+#[test]
+fn a_webtransport_offer_is_ignored_unless_enabled() {
+    let (mut c, _) = handshake_with(config(), &open_packet(&["webtransport"], 1_000_000));
+    assert!(matches!(c.events()[..], [Event::Opened(_)]));
+    assert_eq!(c.drain(), [Transmit::Get]);
 }

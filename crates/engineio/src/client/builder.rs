@@ -189,7 +189,14 @@ impl ClientBuilder {
     /// - polling and websocket (the default): a polling handshake, then an
     ///   upgrade to WebSocket when the server offers it;
     /// - polling only: the session stays on long-polling;
-    /// - websocket only: the handshake happens over a WebSocket directly.
+    /// - websocket only: the handshake happens over a WebSocket directly;
+    /// - with [`Transport::WebTransport`] (feature `webtransport`): after a
+    ///   polling handshake, an upgrade to WebTransport when the server offers
+    ///   it (preferred over WebSocket); without polling and WebSocket, the
+    ///   handshake happens over WebTransport directly (HTTP/3 over QUIC, at
+    ///   `https://` + the URL's host and port + the path, on UDP). See
+    ///   `webtransport_certificate_hash` for the server's certificate.
+    ///   Without the feature it is ignored.
     ///
     /// An empty list makes [`build`](Self::build) fail.
     ///
@@ -447,6 +454,32 @@ impl ClientBuilder {
     #[cfg(feature = "tls")]
     pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
         self.config.danger_accept_invalid_certs = accept;
+        self
+    }
+
+    /// Accepts a WebTransport server's certificate by its SHA-256 digest (of
+    /// the DER certificate), as browsers' `serverCertificateHashes`: the
+    /// certificate must be valid now, for at most 14 days, with an ECDSA
+    /// P-256 key (`WebTransportConfig::self_signed` makes one, and
+    /// `certificate_hash()` gives the digest). Call it once per accepted
+    /// certificate. Without any, the certificate must chain to the system's
+    /// root certificates. It applies to WebTransport only (polling and
+    /// WebSocket use the TLS options above).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use engineio::{Transport, client::ClientBuilder};
+    ///
+    /// let hash = [0u8; 32]; // WebTransportConfig::certificate_hash() on the server
+    /// let builder = ClientBuilder::new()
+    ///     .transports([Transport::Polling, Transport::WebTransport])
+    ///     .webtransport_certificate_hash(hash);
+    /// # drop(builder);
+    /// ```
+    #[cfg(feature = "webtransport")]
+    pub fn webtransport_certificate_hash(mut self, sha256: [u8; 32]) -> Self {
+        self.config.webtransport_hashes.push(sha256);
         self
     }
 

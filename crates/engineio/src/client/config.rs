@@ -27,6 +27,7 @@ pub use engineio_proto::client::Reconnection;
 /// | `add_root_certificate_pem` (feature `tls`) | the Mozilla roots only |
 /// | `danger_accept_invalid_certs` (feature `tls`) | off: certificates are verified |
 /// | `client_certificate_pem` (feature `tls`) | none: no client certificate (mutual TLS off) |
+/// | `webtransport_certificate_hash` (feature `webtransport`) | none: the server's certificate must chain to the system's roots |
 /// | [`per_message_deflate`](super::ClientBuilder::per_message_deflate) | off (no offer) |
 /// | [`proxy`](super::ClientBuilder::proxy) / [`no_proxy`](super::ClientBuilder::no_proxy) | the environment: `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY` (and lower case), read by `build()` |
 ///
@@ -62,6 +63,9 @@ pub struct ClientConfig {
     /// A client certificate chain and its private key, both PEM.
     #[cfg(feature = "tls")]
     pub(crate) client_identity_pem: Option<(Vec<u8>, Vec<u8>)>,
+    /// SHA-256 digests of the server certificates WebTransport accepts.
+    #[cfg(feature = "webtransport")]
+    pub(crate) webtransport_hashes: Vec<[u8; 32]>,
 }
 
 impl Default for ClientConfig {
@@ -86,6 +90,8 @@ impl Default for ClientConfig {
             danger_accept_invalid_certs: false,
             #[cfg(feature = "tls")]
             client_identity_pem: None,
+            #[cfg(feature = "webtransport")]
+            webtransport_hashes: Vec::new(),
         }
     }
 }

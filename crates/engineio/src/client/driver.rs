@@ -36,8 +36,40 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-/// A WebSocket being opened, with its id.
-type Opening = (WsId, BoxFuture<Result<Box<Opened>, ConnectionError>>);
+/// A WebSocket (or WebTransport stream) being opened, with its id.
+type Opening = (WsId, BoxFuture<Result<OpenedStream, ConnectionError>>);
+
+/// A stream transport once opened.
+#[derive(Debug)]
+enum OpenedStream {
+    WebSocket(Box<Opened>),
+    #[cfg(feature = "webtransport")]
+    WebTransport(Box<super::wt::WtOpened>),
+}
+
+/// What a WebTransport stream's reader hands over.
+#[derive(Debug)]
+pub(crate) enum WtIn {
+    /// A frame (one packet).
+    Frame(Frame),
+    /// The stream ended: `clean` when the server finished it.
+    End { clean: bool },
+}
+
+/// The reading side of a stream transport.
+#[derive(Debug)]
+enum Reader {
+    WebSocket(SplitStream<WsStream>),
+    // Only built with the `webtransport` feature.
+    #[cfg_attr(not(feature = "webtransport"), allow(dead_code))]
+    WebTransport(mpsc::Receiver<WtIn>),
+}
+
+/// What a stream transport's reading side produced.
+enum Incoming {
+    WebSocket(Option<Result<WsMessage, tungstenite::Error>>),
+    WebTransport(Option<WtIn>),
+}
 
 /// How a connection ended.
 #[derive(Debug)]
@@ -55,14 +87,14 @@ pub(crate) enum Outcome {
 #[derive(Debug)]
 struct WsConn {
     id: WsId,
-    read: SplitStream<WsStream>,
+    read: Reader,
     write: mpsc::UnboundedSender<WsOut>,
     writer: JoinHandle<()>,
 }
 
 /// What a WebSocket writer is asked to do.
 #[derive(Debug)]
-enum WsOut {
+pub(crate) enum WsOut {
     /// Frames, of which `messages` are application messages.
     Frames(Vec<Frame>, usize),
     Close,
@@ -75,7 +107,19 @@ impl WsConn {
         let writer = tokio::spawn(write_loop(sink, rx, link, opened.deflater));
         Self {
             id,
-            read,
+            read: Reader::WebSocket(read),
+            write,
+            writer,
+        }
+    }
+
+    /// Starts the reader and writer of a WebTransport stream.
+    #[cfg(feature = "webtransport")]
+    fn webtransport(id: WsId, opened: super::wt::WtOpened, link: Arc<Link>) -> Self {
+        let (read, write, writer) = super::wt::spawn(opened, link);
+        Self {
+            id,
+            read: Reader::WebTransport(read),
             write,
             writer,
         }
@@ -153,8 +197,8 @@ async fn write_loop(
 enum Step {
     Get(Result<Bytes, ConnectionError>),
     Post(Result<(), ConnectionError>),
-    Opened(WsId, Result<Box<Opened>, ConnectionError>),
-    Frame(WsId, Option<Result<WsMessage, tungstenite::Error>>),
+    Opened(WsId, Result<OpenedStream, ConnectionError>),
+    Frame(WsId, Incoming),
     Command(Option<Command>),
     Changed,
     Timer,
@@ -289,9 +333,7 @@ impl Driver {
                         Some(err) => format!("{why}: {err}"),
                         None => why,
                     };
-                    tracing::warn!(
-                        "engine.io upgrade to WebSocket failed, staying on polling: {why}"
-                    );
+                    tracing::warn!("engine.io upgrade failed, staying on polling: {why}");
                     self.shared.emit(&self.events, Event::UpgradeError(why));
                 }
                 CoreEvent::Closed(reason) => {
@@ -370,8 +412,32 @@ impl Driver {
                 let net = net.clone();
                 self.opening = Some((
                     id,
-                    Box::pin(async move { ws::open(&net, &url, &cookie_url).await.map(Box::new) }),
+                    Box::pin(async move {
+                        ws::open(&net, &url, &cookie_url)
+                            .await
+                            .map(|opened| OpenedStream::WebSocket(Box::new(opened)))
+                    }),
                 ));
+            }
+            #[cfg(feature = "webtransport")]
+            Transmit::OpenWebTransport(id) => {
+                let url = super::wt::session_url(&self.endpoint.polling(None, false));
+                let hashes = self.shared.config.webtransport_hashes.clone();
+                let headers = self.shared.config.headers.clone();
+                let timeout = net.timeout;
+                self.opening = Some((
+                    id,
+                    Box::pin(async move {
+                        super::wt::open(&url, &hashes, &headers, timeout)
+                            .await
+                            .map(|opened| OpenedStream::WebTransport(Box::new(opened)))
+                    }),
+                ));
+            }
+            #[cfg(not(feature = "webtransport"))]
+            Transmit::OpenWebTransport(id) => {
+                // Never asked for: the transport is only enabled with the feature.
+                self.link.change(|core| core.ws_open_failed(id));
             }
             Transmit::WsWrite {
                 ws,
@@ -424,7 +490,14 @@ impl Driver {
                 self.opening = None;
                 match result {
                     Ok(stream) => {
-                        let conn = WsConn::new(id, *stream, Arc::clone(&self.link));
+                        let link = Arc::clone(&self.link);
+                        let conn = match stream {
+                            OpenedStream::WebSocket(opened) => WsConn::new(id, *opened, link),
+                            #[cfg(feature = "webtransport")]
+                            OpenedStream::WebTransport(opened) => {
+                                WsConn::webtransport(id, *opened, link)
+                            }
+                        };
                         self.sockets.push(conn);
                         self.link.change(|core| core.ws_opened(id, now));
                     }
@@ -435,7 +508,15 @@ impl Driver {
                     }
                 }
             }
-            Step::Frame(id, frame) => match frame {
+            Step::Frame(id, Incoming::WebTransport(item)) => match item {
+                Some(WtIn::Frame(frame)) => {
+                    self.link
+                        .change(|core| core.handle_ws_frame(id, frame, now));
+                }
+                Some(WtIn::End { clean }) => self.ended(id, clean),
+                None => self.ended(id, false),
+            },
+            Step::Frame(id, Incoming::WebSocket(frame)) => match frame {
                 // Text is decoded from the frame's own buffer, without a copy.
                 Some(Ok(WsMessage::Text(text))) => {
                     self.link
@@ -506,7 +587,7 @@ async fn maybe<T>(future: &mut Option<BoxFuture<T>>) -> T {
 /// The outcome of the WebSocket being opened, with its id.
 async fn maybe_opening(
     opening: &mut Option<Opening>,
-) -> (WsId, Result<Box<Opened>, ConnectionError>) {
+) -> (WsId, Result<OpenedStream, ConnectionError>) {
     match opening {
         Some((id, future)) => (*id, future.await),
         None => std::future::pending().await,
@@ -514,13 +595,20 @@ async fn maybe_opening(
 }
 
 /// The next read of any of the WebSockets, with its id.
-async fn next_frame(
-    sockets: &mut [WsConn],
-) -> (WsId, Option<Result<WsMessage, tungstenite::Error>>) {
+async fn next_frame(sockets: &mut [WsConn]) -> (WsId, Incoming) {
     std::future::poll_fn(|cx| {
         for conn in sockets.iter_mut() {
-            if let Poll::Ready(frame) = conn.read.poll_next_unpin(cx) {
-                return Poll::Ready((conn.id, frame));
+            match &mut conn.read {
+                Reader::WebSocket(read) => {
+                    if let Poll::Ready(frame) = read.poll_next_unpin(cx) {
+                        return Poll::Ready((conn.id, Incoming::WebSocket(frame)));
+                    }
+                }
+                Reader::WebTransport(read) => {
+                    if let Poll::Ready(item) = read.poll_recv(cx) {
+                        return Poll::Ready((conn.id, Incoming::WebTransport(item)));
+                    }
+                }
             }
         }
         Poll::Pending

@@ -70,6 +70,8 @@ mod shared;
 #[cfg(feature = "tls")]
 mod tls;
 mod ws;
+#[cfg(feature = "webtransport")]
+mod wt;
 
 #[cfg(feature = "blocking")]
 pub mod blocking;

@@ -98,6 +98,8 @@ impl Shared {
         ConnectionConfig {
             polling: transports.contains(&Transport::Polling),
             websocket: transports.contains(&Transport::WebSocket),
+            webtransport: cfg!(feature = "webtransport")
+                && transports.contains(&Transport::WebTransport),
             probe_timeout: self.net.timeout,
             close_timeout: self.net.timeout,
             max_queue: self.config.max_queue,
