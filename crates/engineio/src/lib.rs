@@ -8,7 +8,7 @@
 //! | `tls` | yes | `https://` and `wss://` for the clients, through rustls |
 //! | `server-tls` | yes | `https://`, `wss://` and HTTP/2 (ALPN) for the standalone server: [`server::Server::listen_tls`], through rustls |
 //! | `redis` | no | [`redis`]: sends, broadcasts and disconnects across server nodes through Redis or Valkey (`RedisBridge`), and a write-only `RedisEmitter`, through the `redis` crate; implies `server` |
-//! | `webtransport` | no | WebTransport (HTTP/3 over QUIC, on UDP) for the server: `Server::listen_webtransport` and `WebTransportConfig`, through the `wtransport` crate (quinn); implies `server-tls` |
+//! | `webtransport` | no | WebTransport (HTTP/3 over QUIC, on UDP) for the server: `Server::listen_webtransport` and `WebTransportConfig`, and for the async client (with `client`): `Transport::WebTransport` and `ClientBuilder::webtransport_certificate_hash`; through the `wtransport` crate (quinn); implies `server-tls` |
 //!
 //! The protocol itself (packets, payloads, handshake, session state) lives in
 //! the sans-I/O crate [`engineio_proto`], re-exported here as [`proto`].

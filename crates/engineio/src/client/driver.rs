@@ -47,8 +47,10 @@ enum OpenedStream {
     WebTransport(Box<super::wt::WtOpened>),
 }
 
-/// What a WebTransport stream's reader hands over.
+/// What a WebTransport stream's reader hands over (built only with the
+/// `webtransport` feature).
 #[derive(Debug)]
+#[cfg_attr(not(feature = "webtransport"), allow(dead_code))]
 pub(crate) enum WtIn {
     /// A frame (one packet).
     Frame(Frame),
