@@ -50,7 +50,7 @@ cargo test --workspace --locked
 # extra set rebuilds engineio and eio-cli).
 FEATURES=webtransport,redis
 step "cargo test: features off by default ($FEATURES): WebTransport, the Redis bridge (each Redis test runs its own redis-server)"
-cargo test --locked -p engineio --features $FEATURES --test server_webtransport --test browser_webtransport --test server_redis
+cargo test --locked -p engineio --features $FEATURES --test server_webtransport --test browser_webtransport --test client_webtransport --test server_redis
 cargo test --locked -p engineio --features $FEATURES --lib redis::
 cargo test --locked -p engineio --features $FEATURES --doc redis
 cargo test --locked -p eio-cli --features $FEATURES --test webtransport_serve --test redis_bridge
