@@ -3,10 +3,14 @@
 //! binary, and JSONP polling. Fixed at the handshake, as the Node server
 //! fixes them when it creates the transport.
 
-use crate::eio3::{self, BinaryEncoding, JsonpIndex, Payload};
+use bytes::Bytes;
+
+use super::client_packet::decode_client_packet;
+use crate::eio3::{self, BinaryEncoding, Eio3Error, JsonpIndex, Payload};
 use crate::encoded::EncodedPacket;
 use crate::packet::Packet;
 use crate::payload::{PayloadEncoder, PayloadLimits};
+use crate::ws::Frame;
 
 /// The Engine.IO protocol revision of a session (the `EIO` query
 /// parameter).
@@ -92,16 +96,7 @@ impl Wire {
     /// separators or v3 length prefixes, then the JSONP script if any).
     pub(crate) fn payload(&self, packets: &[&Packet]) -> Payload {
         let payload = match self.protocol {
-            Protocol::V4 => {
-                let mut text = String::new();
-                for (i, packet) in packets.iter().enumerate() {
-                    if i > 0 {
-                        text.push(crate::payload::RECORD_SEPARATOR);
-                    }
-                    packet.encode_text(&mut text);
-                }
-                Payload::Text(text)
-            }
+            Protocol::V4 => Payload::Text(crate::payload::encode_payload(packets.iter().copied())),
             Protocol::V3 => eio3::encode_payload(packets.iter().copied(), self.polling_binary()),
         };
         match (&self.jsonp, payload) {
@@ -183,6 +178,56 @@ impl PollEncoder {
                 let packets: Vec<&Packet> = packets.iter().collect();
                 wire.payload(&packets)
             }
+        }
+    }
+}
+
+impl Protocol {
+    /// Decodes a WebSocket text frame from a client of this revision, as
+    /// the Node server reads it: [`decode_client_packet`] for both, but for
+    /// v3's binary as text (`b4` + base64).
+    ///
+    /// # Errors
+    ///
+    /// The decode error (a v4 one as [`Eio3Error::Decode`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use engineio_proto::Packet;
+    /// use engineio_proto::server::Protocol;
+    ///
+    /// assert_eq!(Protocol::V3.decode_text_frame("b4AQI="), Ok(Packet::message(vec![1u8, 2])));
+    /// assert_eq!(Protocol::V4.decode_text_frame("bAQI="), Ok(Packet::message(vec![1u8, 2])));
+    /// ```
+    pub fn decode_text_frame(self, text: &str) -> Result<Packet, Eio3Error> {
+        if self == Self::V3 && text.starts_with('b') {
+            return eio3::decode_text(text);
+        }
+        Ok(decode_client_packet(text)?)
+    }
+
+    /// Decodes a WebSocket binary frame from a client of this revision: a
+    /// v4 binary message holds the raw bytes, a v3 one starts with its
+    /// packet type byte.
+    ///
+    /// # Errors
+    ///
+    /// The decode error (a v4 one as [`Eio3Error::Decode`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use engineio_proto::Packet;
+    /// use engineio_proto::server::Protocol;
+    ///
+    /// assert_eq!(Protocol::V3.decode_binary_frame(vec![4u8, 9].into()), Ok(Packet::message(vec![9u8])));
+    /// assert_eq!(Protocol::V4.decode_binary_frame(vec![4u8, 9].into()), Ok(Packet::message(vec![4u8, 9])));
+    /// ```
+    pub fn decode_binary_frame(self, bytes: Bytes) -> Result<Packet, Eio3Error> {
+        match self {
+            Self::V4 => Ok(Frame::Binary(bytes).decode()?),
+            Self::V3 => eio3::decode_frame(Frame::Binary(bytes)),
         }
     }
 }

@@ -65,7 +65,6 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    let server = server.clone();
     let config = &server.inner.config;
     let websocket = ws::is_upgrade_request(&parts.headers);
     let origin = match config.cors.check(&parts.headers, RequestOrigin::of(parts)) {
@@ -84,7 +83,7 @@ where
         jsonp: config.jsonp,
     };
     let routed = route_request(parts.method.as_str(), query, websocket, &options)
-        .and_then(|routed| same_protocol(&server, routed));
+        .and_then(|routed| same_protocol(server, routed));
     let (routed, wire) = match routed {
         Ok(Routed { route, wire }) => (Ok(route), wire),
         Err(err) => (Err(err), Wire::default()),
@@ -104,9 +103,9 @@ where
                 .unwrap_or_default();
             (response, Some(parts.headers.clone()))
         }
-        Ok(Route::Handshake(Transport::Polling)) => (handshake(&server, parts, wire).await, None),
+        Ok(Route::Handshake(Transport::Polling)) => (handshake(server, parts, wire).await, None),
         Ok(Route::Handshake(Transport::WebSocket)) => {
-            (ws::handshake(&server, parts, wire).await, None)
+            (ws::handshake(server, parts, wire).await, None)
         }
         // `route_request` refuses transport=webtransport: never over HTTP.
         Ok(Route::Handshake(Transport::WebTransport)) => (
@@ -118,13 +117,13 @@ where
         ),
         Ok(Route::Poll(sid)) => {
             let accept = parts.headers.get(header::ACCEPT_ENCODING);
-            (poll(&server, sid, accept).await, None)
+            (poll(server, sid, accept).await, None)
         }
-        Ok(Route::Post(sid)) => (post(&server, sid, &parts.headers, body).await, None),
-        Ok(Route::Upgrade(sid)) => (ws::upgrade(&server, sid, parts, &wire), None),
+        Ok(Route::Post(sid)) => (post(server, sid, &parts.headers, body).await, None),
+        Ok(Route::Upgrade(sid)) => (ws::upgrade(server, sid, parts, &wire), None),
         Ok(Route::CloseWebSocket(sid)) => match sid.filter(|sid| server.handle(*sid).is_none()) {
             Some(_) => (error(&RequestError::Closed.http_error(), true), None),
-            None => (ws::accept_and_close(&server, parts), None),
+            None => (ws::accept_and_close(server, parts), None),
         },
         Ok(Route::Refused {
             sid,

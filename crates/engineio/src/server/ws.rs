@@ -6,7 +6,7 @@ use std::sync::Arc;
 use engineio_proto::eio3::{self, BinaryEncoding};
 use engineio_proto::server::{
     CLOSE_MESSAGE_TOO_BIG, ErrorCode, HttpError, Protocol, RequestError, Wire, WsEnd, WsFinish,
-    WsId, WsTransmit, decode_client_packet,
+    WsId, WsTransmit,
 };
 use engineio_proto::{EncodedPacket, Frame, Message, Packet, Sid, Transport};
 use futures_util::{SinkExt as _, StreamExt as _};
@@ -318,8 +318,12 @@ enum Read {
 /// own buffer, without a copy.
 fn read(frame: Option<Result<WsMessage, WsError>>, protocol: Protocol) -> Read {
     let decoded = match frame {
-        Some(Ok(WsMessage::Text(text))) => decode_text_frame(text.as_str(), protocol),
-        Some(Ok(WsMessage::Binary(bytes))) => decode_binary_frame(bytes, protocol),
+        Some(Ok(WsMessage::Text(text))) => protocol
+            .decode_text_frame(text.as_str())
+            .map_err(|err| err.to_string()),
+        Some(Ok(WsMessage::Binary(bytes))) => protocol
+            .decode_binary_frame(bytes)
+            .map_err(|err| err.to_string()),
         Some(Ok(WsMessage::Close(_))) | None => return Read::End(WsEnd::Closed),
         Some(Err(WsError::Capacity(_))) => return Read::End(WsEnd::TooBig),
         // A compressed message too long once inflated (or compressed).
@@ -356,24 +360,6 @@ fn read(frame: Option<Result<WsMessage, WsError>>, protocol: Protocol) -> Read {
     match decoded {
         Ok(packet) => Read::Packet(packet),
         Err(err) => Read::End(WsEnd::Undecodable(err)),
-    }
-}
-
-/// Decodes a text frame: the same on both revisions, but for v3's binary
-/// as text (`b4` + base64).
-fn decode_text_frame(text: &str, protocol: Protocol) -> Result<Packet, String> {
-    if protocol == Protocol::V3 && text.starts_with('b') {
-        return eio3::decode_text(text).map_err(|err| err.to_string());
-    }
-    decode_client_packet(text).map_err(|err| err.to_string())
-}
-
-/// Decodes a binary frame: a v4 binary message holds the raw bytes, a v3
-/// one starts with the packet type byte.
-fn decode_binary_frame(bytes: bytes::Bytes, protocol: Protocol) -> Result<Packet, String> {
-    match protocol {
-        Protocol::V4 => Frame::Binary(bytes).decode().map_err(|err| err.to_string()),
-        Protocol::V3 => eio3::decode_frame(Frame::Binary(bytes)).map_err(|err| err.to_string()),
     }
 }
 
