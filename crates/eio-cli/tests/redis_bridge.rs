@@ -17,29 +17,21 @@
 mod redis_support;
 mod support;
 
-use std::io::{BufRead as _, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use engineio::client::blocking::Client;
 use engineio::client::{Event, Reconnection};
 use engineio::{Message, Transport};
 use redis_support::RedisServer;
-use support::{EIO, Serve, unused_port};
+use support::balancer::{Balancer, Kind, find_program};
+use support::{EIO, Serve};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// haproxy on the `PATH` or in Debian's `sbin` directories.
+/// haproxy where Debian puts it, or a skip note (a failure with
+/// `EIO_INTEROP=require`).
 fn haproxy(test: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let found = std::env::split_paths(&path)
-        .chain(["/usr/sbin", "/usr/local/sbin", "/sbin"].map(PathBuf::from))
-        .map(|dir| dir.join("haproxy"))
-        .find(|candidate| candidate.is_file());
+    let found = find_program("haproxy");
     if found.is_none() {
         let note =
             "haproxy is not installed (Debian package haproxy; scripts/install-test-deps.sh)";
@@ -51,87 +43,15 @@ fn haproxy(test: &str) -> Option<PathBuf> {
     found
 }
 
-/// HAProxy with the shipped sid-prefix configuration in front of `nodes`;
-/// killed on drop.
-struct Balancer {
-    child: Child,
-    url: String,
-    log: Arc<Mutex<String>>,
-    file: PathBuf,
-}
-
-impl Balancer {
-    fn start(program: &PathBuf, nodes: &[Serve]) -> Self {
-        let port = unused_port();
-        let mut config =
-            std::fs::read_to_string(root().join("deploy/haproxy/haproxy.cfg")).unwrap();
-        // Placeholders first, so that a new port never matches an old address.
-        let mut addresses = vec![("127.0.0.1:8080".to_owned(), format!("127.0.0.1:{port}"))];
-        for (i, node) in nodes.iter().enumerate() {
-            addresses.push((format!("127.0.0.1:{}", 5001 + i), node.addr().to_owned()));
-        }
-        for (i, (shipped, _)) in addresses.iter().enumerate() {
-            assert!(
-                config.contains(shipped.as_str()),
-                "the configuration lost {shipped}"
-            );
-            config = config.replace(shipped.as_str(), &format!("@@{i}@@"));
-        }
-        for (i, (_, ours)) in addresses.iter().enumerate() {
-            config = config.replace(&format!("@@{i}@@"), ours);
-        }
-        // Check the nodes every 200 ms: a killed node stops getting
-        // handshakes quickly.
-        config = config.replace("check inter 2s", "check inter 200ms fall 1");
-        let file = std::env::temp_dir().join(format!(
-            "eio-redis-haproxy-{}-{port}.cfg",
-            std::process::id()
-        ));
-        std::fs::write(&file, config).unwrap();
-        let mut child = Command::new(program)
-            .arg("-db")
-            .arg("-f")
-            .arg(&file)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("cannot start haproxy");
-        let log = Arc::new(Mutex::new(String::new()));
-        let sink = log.clone();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut log = sink.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        let balancer = Self {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            log,
-            file,
-        };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "haproxy did not listen within 10 s:\n{}",
-                balancer.log.lock().unwrap()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        balancer
-    }
-}
-
-impl Drop for Balancer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.file);
-    }
+/// HAProxy with the shipped sid-prefix configuration in front of `nodes`,
+/// checking them every 200 ms so that a killed node stops getting
+/// handshakes quickly.
+fn haproxy_in_front(program: &Path, nodes: &[Serve]) -> Balancer {
+    let shipped =
+        std::fs::read_to_string(support::root().join("deploy/haproxy/haproxy.cfg")).unwrap();
+    assert!(shipped.contains("check inter 2s"));
+    let config = shipped.replace("check inter 2s", "check inter 200ms fall 1");
+    Balancer::start(Kind::HaProxy, program, &config, nodes)
 }
 
 /// Three nodes on `redis`, each subscribed.
@@ -253,7 +173,7 @@ fn nodes_behind_haproxy_reach_each_others_sessions() {
     };
     let started = Instant::now();
     let mut nodes = start_nodes(&redis);
-    let balancer = Balancer::start(&program, &nodes);
+    let balancer = haproxy_in_front(&program, &nodes);
     // Six clients through HAProxy: polling only, WebSocket only, upgrading.
     let transports: [&[Transport]; 3] = [
         &[Transport::Polling],
@@ -370,7 +290,7 @@ fn a_killed_node_and_a_restarted_redis() {
     };
     let started = Instant::now();
     let mut nodes = start_nodes(&redis);
-    let balancer = Balancer::start(&program, &nodes);
+    let balancer = haproxy_in_front(&program, &nodes);
     let clients: Vec<Client> = (0..6)
         .map(|i| {
             let transports: &[Transport] = if i % 2 == 0 {

@@ -3,6 +3,8 @@
 //! error read line by line, killed when dropped.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod balancer;
+
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -136,6 +138,11 @@ fn read_lines(stream: impl std::io::Read + Send + 'static) -> mpsc::Receiver<Str
     lines
 }
 
+/// The workspace root.
+pub fn root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
 /// A port nothing listens on (bound, then freed).
 pub fn unused_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -143,4 +150,37 @@ pub fn unused_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// A scratch directory under the system's temp dir, removed on drop.
+pub struct Scratch(pub std::path::PathBuf);
+
+impl Scratch {
+    pub fn new() -> Self {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "eio-cli-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        // 0755 under the usual umask: nginx's workers, which drop root's
+        // rights when the tests run as root, can reach their temp dirs.
+        std::fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+
+    /// Writes `text` to `name` in the directory; returns its path.
+    pub fn write(&self, name: &str, text: &str) -> std::path::PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
