@@ -83,7 +83,15 @@ where
         jsonp: config.jsonp,
     };
     let routed = route_request(parts.method.as_str(), query, websocket, &options)
-        .and_then(|routed| same_protocol(server, routed));
+        // Without v3 every session and request is v4: nothing to compare
+        // (and no session lookup on the polling path).
+        .and_then(|routed| {
+            if config.allow_eio3 {
+                same_protocol(server, routed)
+            } else {
+                Ok(routed)
+            }
+        });
     let (routed, wire) = match routed {
         Ok(Routed { route, wire }) => (Ok(route), wire),
         Err(err) => (Err(err), Wire::default()),
